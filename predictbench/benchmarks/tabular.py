@@ -1,0 +1,253 @@
+"""TabularBenchmark: one class serving every store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from predictbench.benchmarks.store import SEED_MEAN, MetricRef, Store, StoreMeta, read_store
+from predictbench.registry import unknown_name
+from predictbench.spaces import SearchSpace, get_space
+from predictbench.spaces.base import keys_of
+from predictbench.types import Arch, Metric, OutOfSpaceError
+
+KeysLike = Sequence[Arch | str] | np.ndarray
+
+
+@dataclass(frozen=True)
+class ArchBatch:
+    """The inputs predictors consume for a set of cells: features, graphs and proxies on demand.
+
+    Predictors declare which of these they need; the batch computes only what is asked for.
+    """
+
+    benchmark: TabularBenchmark
+    keys: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def features(self, encoding: str = "onehot") -> np.ndarray:
+        from predictbench.encodings import encode
+
+        return encode(self.benchmark.space, self.keys, encoding)
+
+    def graphs(self) -> tuple[np.ndarray, np.ndarray]:
+        from predictbench.encodings import graphs
+
+        return graphs(self.benchmark.space, self.keys)
+
+    def proxies(self, names: Sequence[str] | None = None) -> np.ndarray:
+        return self.benchmark.proxies(self.keys, names)
+
+    def subset(self, rows: np.ndarray | Sequence[int]) -> ArchBatch:
+        return ArchBatch(self.benchmark, self.keys[np.asarray(rows)])
+
+
+class TabularBenchmark:
+    """A benchmark table: architectures of a search space with their measured metrics.
+
+    Analysis access through :meth:`lookup` is uncharged and deterministic. Search loops never hold a
+    benchmark: they see an Oracle.
+
+    Examples
+    --------
+    >>> import predictbench as pb
+    >>> bench = pb.load("nb201-analog/cifar10")  # doctest: +SKIP
+    >>> acc = bench.lookup(bench.keys()[:3], "baseline_accuracy")  # doctest: +SKIP
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.meta: StoreMeta = store.meta
+        self.name: str = store.meta.name
+        self.path: Path = store.path
+        self.space: SearchSpace = get_space(store.meta.space)
+        self.metrics: dict[str, Metric] = dict(store.meta.metrics)
+        self.fidelities: tuple[int, ...] = store.meta.fidelities
+        self.seeds: tuple[int, ...] = store.meta.seeds
+        self._keys = store.archs["key"].to_numpy(dtype=object)
+        self._key_index = pd.Index(self._keys)
+        results = store.results
+        self._result_codes = self._key_index.get_indexer(results["key"])
+        self._result_fidelity = results["fidelity"].to_numpy()
+        self._result_seed = results["seed"].to_numpy()
+        self._dense: dict[tuple[str, int, int], np.ndarray] = {}
+        self._available: dict[str, tuple[int, ...]] = {}
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> TabularBenchmark:
+        return cls(read_store(path))
+
+    def __repr__(self) -> str:
+        return f"TabularBenchmark({self.name!r}, {len(self)} archs, {len(self.metrics)} metrics)"
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @property
+    def archs_table(self) -> pd.DataFrame:
+        """The store's architecture table (key and space-specific columns such as ``index``)."""
+        return self._store.archs
+
+    @property
+    def search_metric(self) -> MetricRef | None:
+        """The cheap signal a search loop sees by default (e.g. 12-epoch validation accuracy)."""
+        return self.meta.search
+
+    @property
+    def report_metric(self) -> MetricRef | None:
+        """The quantity reported for a chosen architecture (e.g. 200-epoch test accuracy)."""
+        return self.meta.report
+
+    def keys(self) -> np.ndarray:
+        """All architecture keys, in store order."""
+        return self._keys.copy()
+
+    def archs(self) -> list[Arch]:
+        space = self.meta.space
+        return [Arch(space, key) for key in self._keys]
+
+    def codes(self, keys: KeysLike) -> np.ndarray:
+        """Row positions of ``keys`` in the store; unknown keys raise OutOfSpaceError."""
+        keys_list = keys if isinstance(keys, np.ndarray) else keys_of(keys)
+        codes = self._key_index.get_indexer(keys_list)
+        if (codes < 0).any():
+            bad = keys_list[int(np.flatnonzero(codes < 0)[0])]
+            raise OutOfSpaceError(
+                f"architecture {bad!r} is not in benchmark {self.name!r} ({len(self)} architectures of "
+                f"space {self.meta.space!r})"
+            )
+        return codes
+
+    def metric(self, name: str) -> Metric:
+        if name not in self.metrics:
+            raise unknown_name(f"metric of {self.name}", name, sorted(self.metrics))
+        return self.metrics[name]
+
+    def fidelities_of(self, metric: str) -> tuple[int, ...]:
+        """Fidelities at which ``metric`` has at least one value."""
+        if metric not in self._available:
+            self.metric(metric)
+            column = self._store.results[metric].to_numpy(dtype=float)
+            present = np.isfinite(column)
+            self._available[metric] = tuple(sorted(int(f) for f in np.unique(self._result_fidelity[present])))
+        return self._available[metric]
+
+    def _resolve_fidelity(self, metric: str, fidelity: int | None) -> int:
+        available = self.fidelities_of(metric)
+        if fidelity is None:
+            if self.meta.default_fidelity in available:
+                return self.meta.default_fidelity
+            if len(available) == 1:
+                return available[0]
+            raise ValueError(
+                f"{self.name}: metric {metric!r} exists at fidelities {list(available)}, not at the default "
+                f"{self.meta.default_fidelity}; pass fidelity=..."
+            )
+        if fidelity not in available:
+            raise ValueError(
+                f"{self.name}: metric {metric!r} has no values at fidelity {fidelity}; available: {list(available)}"
+            )
+        return int(fidelity)
+
+    def column(self, metric: str, *, fidelity: int | None = None, seed: int | None = None) -> np.ndarray:
+        """Values of ``metric`` for every architecture in store order (NaN where not measured)."""
+        fid = self._resolve_fidelity(metric, fidelity)
+        seed_value = SEED_MEAN if seed is None else int(seed)
+        cache_key = (metric, fid, seed_value)
+        if cache_key not in self._dense:
+            rows = (self._result_fidelity == fid) & (self._result_seed == seed_value)
+            if not rows.any():
+                raise ValueError(
+                    f"{self.name}: no results for seed {seed_value} at fidelity {fid}; seeds: {list(self.seeds)}"
+                )
+            dense = np.full(len(self), np.nan)
+            dense[self._result_codes[rows]] = self._store.results[metric].to_numpy(dtype=float)[rows]
+            dense.flags.writeable = False
+            self._dense[cache_key] = dense
+        return self._dense[cache_key]
+
+    def lookup(
+        self, keys: KeysLike, metric: str, *, fidelity: int | None = None, seed: int | None = None
+    ) -> np.ndarray:
+        """Values of ``metric`` for ``keys`` (mean over seeds unless ``seed`` is given). Uncharged."""
+        return self.column(metric, fidelity=fidelity, seed=seed)[self.codes(keys)]
+
+    def scores(
+        self, keys: KeysLike, metric: str, *, fidelity: int | None = None, seed: int | None = None
+    ) -> np.ndarray:
+        """Like :meth:`lookup` but as higher-is-better scores (the metric's declared direction)."""
+        return self.metric(metric).to_score(self.lookup(keys, metric, fidelity=fidelity, seed=seed))
+
+    def best(self, metric: str, *, fidelity: int | None = None) -> tuple[str, float]:
+        """The key and value of the best architecture for ``metric`` (by its declared direction)."""
+        values = self.column(metric, fidelity=fidelity)
+        scores = self.metric(metric).to_score(values)
+        row = int(np.nanargmax(scores))
+        return str(self._keys[row]), float(values[row])
+
+    @property
+    def proxy_names(self) -> list[str]:
+        proxies = self._store.proxies
+        return [] if proxies is None else [c for c in proxies.columns if c != "key"]
+
+    def proxies(self, keys: KeysLike, names: Sequence[str] | None = None) -> np.ndarray:
+        """Zero-cost proxy values (n, k) for ``keys``; NaN where a cell has no value."""
+        table = self._store.proxies
+        if table is None:
+            raise ValueError(f"benchmark {self.name!r} has no proxies table")
+        names = list(names) if names is not None else self.proxy_names
+        for name in names:
+            if name not in table.columns or name == "key":
+                raise unknown_name(f"proxy of {self.name}", name, self.proxy_names)
+        codes = pd.Index(table["key"]).get_indexer(keys if isinstance(keys, np.ndarray) else keys_of(keys))
+        values = table[names].to_numpy(dtype=float)
+        out = np.full((len(codes), len(names)), np.nan)
+        found = codes >= 0
+        out[found] = values[codes[found]]
+        return out
+
+    def curve(self, key: Arch | str, metric: str, *, fidelity: int, seed: int | None = None) -> pd.Series:
+        """Per-epoch values of ``metric`` for one architecture (needs a store with curves)."""
+        curves = self._store.curves
+        if curves is None:
+            raise ValueError(f"benchmark {self.name!r} has no per-epoch curves")
+        key_str = key.key if isinstance(key, Arch) else key
+        self.codes([key_str])
+        rows = curves[(curves["key"] == key_str) & (curves["fidelity"] == fidelity)]
+        if seed is None:
+            series = rows.groupby("epoch")[metric].mean()
+        else:
+            series = rows[rows["seed"] == seed].set_index("epoch")[metric]
+        return series.sort_index()
+
+    def batch(self, keys: KeysLike | None = None) -> ArchBatch:
+        """Predictor inputs for ``keys`` (all architectures when None)."""
+        if keys is None:
+            return ArchBatch(self, self._keys)
+        arr = np.asarray(keys if isinstance(keys, np.ndarray) else keys_of(keys), dtype=object)
+        self.codes(arr)
+        return ArchBatch(self, arr)
+
+    def info(self) -> dict[str, Any]:
+        """A summary for ``predictbench data info``."""
+        return {
+            "name": self.name,
+            "space": self.meta.space,
+            "task": self.meta.task,
+            "architectures": len(self),
+            "metrics": sorted(self.metrics),
+            "fidelities": list(self.fidelities),
+            "seeds": list(self.seeds),
+            "search": self.meta.search.to_dict() if self.meta.search else None,
+            "report": self.meta.report.to_dict() if self.meta.report else None,
+            "proxies": self.proxy_names,
+            "path": str(self.path),
+            "provenance": self.meta.provenance,
+        }
