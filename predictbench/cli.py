@@ -167,7 +167,7 @@ def run_predictor_study(
             table.add_column(column)
         for name, row in board.iterrows():
             cols = [c for c in board.columns if c.startswith("n=")][-3:]
-            table.add_row(str(name), str(row["rank"]), f"{row['AUC']:.3f}", *[f"{row[c]:.3f}" for c in cols])
+            table.add_row(str(name), str(int(row["rank"])), f"{row['AUC']:.3f}", *[f"{row[c]:.3f}" for c in cols])
         console.print(table)
         console.print(f"report: {report_dir / 'README.md'}")
 

@@ -51,11 +51,12 @@ class _Record:
         self.__dict__.update(state)
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    allowed = {("analognasbench.data", "Architecture"), ("analognasbench.data", "DriftMeasurement")}
+_ALLOWED_GLOBALS = frozenset({("analognasbench.data", "Architecture"), ("analognasbench.data", "DriftMeasurement")})
 
+
+class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.allowed:
+        if (module, name) in _ALLOWED_GLOBALS:
             return type(name, (_Record,), {})
         raise DataFormatError(f"analog-nasbench data refers to unexpected object {module}.{name}")
 
@@ -95,9 +96,8 @@ def _metrics() -> dict[str, Metric]:
 
 def records_to_results(records: dict[tuple[int, ...], Any]) -> pd.DataFrame:
     space: Any = get_space("nb201")
-    tuples = list(records)
     try:
-        keys = [space.from_naslib_tuple(t).key for t in tuples]
+        keys = [arch.key for arch in space.from_naslib_array(np.array(list(records), dtype=np.int64))]
     except (ValueError, TypeError) as exc:
         raise DataFormatError(f"analog-nasbench: architecture key not an NB201 NASLib tuple ({exc})") from exc
     columns: dict[str, Any] = {"key": keys, "seed": -1, "fidelity": FIDELITY}

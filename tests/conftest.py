@@ -1,0 +1,43 @@
+"""Shared test helpers: the location of ../shared/benchmarks_data and a fixture that skips without it.
+
+Tests that read the shared data are marked ``@pytest.mark.shared_data`` (the marker is declared in
+pyproject.toml) and take the ``shared_data_dir`` fixture; marked tests are also skipped, with the same
+reason, when the folder is absent and they do not use the fixture.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA_DIR = Path(__file__).parents[1].parent / "shared" / "benchmarks_data"
+SKIP_REASON = f"shared benchmark data not found at {SHARED_DATA_DIR} (present in CI; see DESIGN.md)"
+
+
+def shared_data_available() -> bool:
+    """Whether ../shared/benchmarks_data exists next to the repository."""
+    return SHARED_DATA_DIR.is_dir()
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """Path of ../shared/benchmarks_data; skips the test with a clear reason when it is absent."""
+    if not shared_data_available():
+        pytest.skip(SKIP_REASON)
+    return SHARED_DATA_DIR
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("shared_data") is not None and not shared_data_available():
+        pytest.skip(SKIP_REASON)
+
+
+@pytest.fixture(scope="session")
+def analog_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root holding the embedded default store ``nb201-analog/cifar10`` (converted once per session)."""
+    from predictbench.benchmarks.convert.analog import convert
+
+    root = tmp_path_factory.mktemp("data")
+    convert(root=root)
+    return root
