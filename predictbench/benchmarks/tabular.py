@@ -42,8 +42,8 @@ class ArchBatch:
 
         return graphs(self.benchmark.space, self.keys)
 
-    def proxies(self, names: Sequence[str] | None = None) -> np.ndarray:
-        return self.benchmark.proxies(self.keys, names)
+    def proxies(self, names: Sequence[str] | None = None, *, fill: bool = True) -> np.ndarray:
+        return self.benchmark.proxies(self.keys, names, fill=fill)
 
     def subset(self, rows: np.ndarray | Sequence[int]) -> ArchBatch:
         return ArchBatch(self.benchmark, self.keys[np.asarray(rows)])
@@ -197,8 +197,13 @@ class TabularBenchmark:
         proxies = self._store.proxies
         return [] if proxies is None else [c for c in proxies.columns if c != "key"]
 
-    def proxies(self, keys: KeysLike, names: Sequence[str] | None = None) -> np.ndarray:
-        """Zero-cost proxy values (n, k) for ``keys``; NaN where a cell has no value."""
+    def proxies(self, keys: KeysLike, names: Sequence[str] | None = None, *, fill: bool = True) -> np.ndarray:
+        """Zero-cost proxy values (n, k) for ``keys``; NaN where a cell has no value.
+
+        With ``fill=True`` a cell without values takes those of its functionally identical form with dead
+        operations removed (spaces offering ``prune_dead_many``, e.g. NB201, whose Suite-Zero proxies exist
+        only for the 9,445 cells without dead operations).
+        """
         table = self._store.proxies
         if table is None:
             raise ValueError(f"benchmark {self.name!r} has no proxies table")
@@ -206,11 +211,23 @@ class TabularBenchmark:
         for name in names:
             if name not in table.columns or name == "key":
                 raise unknown_name(f"proxy of {self.name}", name, self.proxy_names)
-        codes = pd.Index(table["key"]).get_indexer(keys if isinstance(keys, np.ndarray) else keys_of(keys))
+        key_list = keys if isinstance(keys, np.ndarray) else np.asarray(keys_of(keys), dtype=object)
+        index = pd.Index(table["key"])
         values = table[names].to_numpy(dtype=float)
-        out = np.full((len(codes), len(names)), np.nan)
-        found = codes >= 0
-        out[found] = values[codes[found]]
+
+        def gather(wanted: np.ndarray) -> np.ndarray:
+            codes = index.get_indexer(wanted)
+            out = np.full((len(codes), len(names)), np.nan)
+            found = codes >= 0
+            out[found] = values[codes[found]]
+            return out
+
+        out = gather(key_list)
+        pruner = getattr(self.space, "prune_dead_many", None)
+        missing = np.isnan(out).any(axis=1)
+        if fill and pruner is not None and missing.any():
+            pruned = np.array([a.key for a in pruner(key_list[missing])], dtype=object)
+            out[missing] = np.where(np.isnan(out[missing]), gather(pruned), out[missing])
         return out
 
     def curve(self, key: Arch | str, metric: str, *, fidelity: int, seed: int | None = None) -> pd.Series:

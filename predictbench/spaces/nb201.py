@@ -628,6 +628,11 @@ class NB201Space:
         pruned = np.where(_dead_mask(ops), _NONE, ops)
         return self.from_ops_array(pruned)[0]
 
+    def prune_dead_many(self, archs_or_keys: Iterable[ArchLike] | ArchLike) -> list[Arch]:
+        """Vectorised :meth:`prune_dead` over many cells."""
+        ops = self.ops_array(archs_or_keys)
+        return self.from_ops_array(np.where(_dead_mask(ops), _NONE, ops))
+
     def unique_str(self, arch: ArchLike) -> str:
         """NB201's ``to_unique_str(consider_zero=True)`` of a cell (its 6,466-class key)."""
         return _nb201_unique_str(self.ops_array(arch)[0].tolist())

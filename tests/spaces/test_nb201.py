@@ -433,3 +433,9 @@ def test_naslib_tuples_match_shared_table(nb201_table: Any) -> None:
         np.array([[int(v) for v in s.strip("()").split(",")] for s in nb201_table["naslib_tuple"]])
     )
     assert [a.key for a in back] == keys
+
+
+def test_prune_dead_many_matches_prune_dead() -> None:
+    space = NB201Space()
+    archs = space.sample(np.random.default_rng(7), 300)
+    assert [a.key for a in space.prune_dead_many(archs)] == [space.prune_dead(a).key for a in archs]
