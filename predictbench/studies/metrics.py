@@ -45,7 +45,9 @@ def pearson_r(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     y_true, y_pred = _check(y_true, y_pred)
     if _is_constant(y_true) or _is_constant(y_pred):
         return 0.0
-    return float(np.corrcoef(y_true, y_pred)[0, 1])
+    with np.errstate(all="ignore"):  # spreads near the float limits: no usable linear correlation
+        r = float(np.corrcoef(y_true, y_pred)[0, 1])
+    return r if np.isfinite(r) else 0.0
 
 
 def precision_at_k(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:

@@ -34,6 +34,7 @@ def test_precision_and_regret() -> None:
 def test_metrics_are_bounded_and_invariant_to_monotone_maps(y: np.ndarray, p: np.ndarray) -> None:
     m = all_metrics(y, p)
     assert -1.0 <= m["kendall_tau"] <= 1.0
+    assert all(np.isfinite(v) for v in m.values())
     assert kendall_tau(y, p) == pytest.approx(kendall_tau(y, p * 2.0), abs=1e-12)
     assert kendall_tau(y, -p) == pytest.approx(-kendall_tau(y, p), abs=1e-12)
     assert 0.0 <= m["precision_at_10"] <= 1.0 and m["top10_regret"] >= 0.0
