@@ -72,7 +72,8 @@ class TabularBenchmark:
         self.fidelities: tuple[int, ...] = store.meta.fidelities
         self.seeds: tuple[int, ...] = store.meta.seeds
         self._keys = store.archs["key"].to_numpy(dtype=object)
-        self._key_index = pd.Index(self._keys)
+        self._key_index = pd.Index(self._keys, dtype=object)
+        self._code_of: dict[str, int] | None = None
         results = store.results
         self._result_codes = self._key_index.get_indexer(results["key"])
         self._result_fidelity = results["fidelity"].to_numpy()
@@ -116,7 +117,12 @@ class TabularBenchmark:
     def codes(self, keys: KeysLike) -> np.ndarray:
         """Row positions of ``keys`` in the store; unknown keys raise OutOfSpaceError."""
         keys_list = keys if isinstance(keys, np.ndarray) else keys_of(keys)
-        codes = self._key_index.get_indexer(keys_list)
+        if len(keys_list) <= 64:  # search loops ask for a few cells at a time: a dict beats pandas' overhead
+            if self._code_of is None:
+                self._code_of = {str(k): i for i, k in enumerate(self._keys)}
+            codes = np.fromiter((self._code_of.get(str(k), -1) for k in keys_list), dtype=np.int64)
+        else:
+            codes = self._key_index.get_indexer(np.asarray(keys_list, dtype=object))
         if (codes < 0).any():
             bad = keys_list[int(np.flatnonzero(codes < 0)[0])]
             raise OutOfSpaceError(

@@ -1,0 +1,189 @@
+"""SearchStudy: searchers x seeds on a benchmark at a budget, recorded per run and resumable.
+
+Each run gets its searcher seed and oracle seed from ``spawn(seed, ...)`` (paired across searchers). A record holds
+the whole trajectory: for every query, the simulated elapsed seconds, the incumbent's search-metric value (the
+best seen by the signal the searcher was given) and the incumbent's REPORTED value (e.g. 200-epoch test accuracy),
+which the study reads from the benchmark after the run; the searcher never sees it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from predictbench import __version__
+from predictbench.benchmarks import TabularBenchmark, load
+from predictbench.benchmarks.store import MetricRef
+from predictbench.oracle import Oracle
+from predictbench.rng import spawn
+from predictbench.search import make_searcher, run_search
+from predictbench.studies.results import ResultsFile, read_results
+
+log = logging.getLogger(__name__)
+
+ID_FIELDS = ("study", "benchmark", "searcher", "budget", "seed")
+Progress = Callable[[int, int, str], None]
+
+
+def incumbent_trajectory(oracle: Oracle, reported: np.ndarray, codes: np.ndarray) -> dict[str, list[float]]:
+    """Per query: elapsed seconds, best search value so far, and the reported value of that incumbent."""
+    best_score = -np.inf
+    incumbent_value = incumbent_report = float("nan")
+    out: dict[str, list[float]] = {"elapsed": [], "incumbent_search": [], "incumbent_report": []}
+    for query, code in zip(oracle.history, codes, strict=True):
+        if query.score > best_score:
+            best_score, incumbent_value, incumbent_report = query.score, query.value, float(reported[code])
+        out["elapsed"].append(query.elapsed_seconds)
+        out["incumbent_search"].append(incumbent_value)
+        out["incumbent_report"].append(incumbent_report)
+    return out
+
+
+def run_one(
+    bench: TabularBenchmark,
+    searcher: str,
+    options: Mapping[str, Any],
+    *,
+    budget: int,
+    seed: int,
+    search: MetricRef,
+    report: MetricRef,
+) -> dict[str, Any]:
+    """One search run; returns its record (without the study's id fields)."""
+    oracle = Oracle(bench, metric=search, budget=budget, seed=int(spawn(seed, "oracle-seed").integers(2**31)))
+    instance = make_searcher(searcher, bench.space, seed=int(spawn(seed, "searcher-seed").integers(2**31)), **options)
+    run_search(instance, oracle)
+    codes = bench.codes([q.arch for q in oracle.history])
+    reported = bench.column(report.metric, fidelity=report.fidelity)
+    search_values = bench.column(search.metric, fidelity=search.fidelity)
+    optimum = np.nanmax(bench.metric(search.metric).to_score(search_values))
+    scores = np.array([q.score for q in oracle.history])
+    hit = np.flatnonzero(scores >= optimum)
+    record: dict[str, Any] = incumbent_trajectory(oracle, reported, codes)
+    final = oracle.best()
+    record.update(
+        {
+            "queries": oracle.queries,
+            "final_arch": final.arch.key,
+            "final_search": final.value,
+            "final_report": float(reported[bench.codes([final.arch])[0]]),
+            "queries_to_optimum": int(hit[0]) + 1 if len(hit) else None,
+            "search_metric": f"{search.metric}@{search.fidelity}",
+            "report_metric": f"{report.metric}@{report.fidelity}",
+            "options": dict(options),
+            "version": __version__,
+        }
+    )
+    return record
+
+
+@functools.cache
+def _load_cached(name: str, root: str) -> TabularBenchmark:
+    return load(name, root=root)
+
+
+def _worker(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    ident, bench_name, root, searcher, options, budget, seed, search, report = args
+    bench = _load_cached(bench_name, str(root))
+    return ident, run_one(bench, searcher, options, budget=budget, seed=seed, search=search, report=report)
+
+
+@dataclass
+class SearchStudy:
+    """Searchers x seeds at one budget on one benchmark.
+
+    ``searchers`` maps a label to ``(registered name, options)`` or just options for the registered name equal to
+    the label. Results are appended per run; a rerun skips recorded runs. ``jobs > 1`` runs in local processes.
+
+    Examples
+    --------
+    >>> study = SearchStudy("nb201/cifar10", {"random": {}, "evolution": {}}, budget=100, seeds=10,
+    ...                     results="search.jsonl")  # doctest: +SKIP
+    >>> frame = study.run()  # doctest: +SKIP
+    """
+
+    benchmark: str | TabularBenchmark
+    searchers: Mapping[str, Mapping[str, Any] | tuple[str, Mapping[str, Any]]]
+    results: str | Path
+    budget: int = 100
+    seeds: int | Sequence[int] = 20
+    search_metric: MetricRef | None = None
+    report_metric: MetricRef | None = None
+    name: str = "search-study"
+    jobs: int = 1
+    root: str | Path | None = None
+    _bench: TabularBenchmark | None = field(default=None, init=False, repr=False)
+
+    @property
+    def bench(self) -> TabularBenchmark:
+        if self._bench is None:
+            if isinstance(self.benchmark, TabularBenchmark):
+                self._bench = self.benchmark
+            else:
+                self._bench = load(self.benchmark, root=self.root)
+        return self._bench
+
+    def _resolved(self) -> tuple[MetricRef, MetricRef]:
+        bench = self.bench
+        search = self.search_metric or bench.search_metric
+        report = self.report_metric or bench.report_metric
+        if search is None or report is None:
+            raise ValueError(f"{bench.name}: declare search_metric and report_metric for this benchmark")
+        return search, report
+
+    def _spec(self, label: str) -> tuple[str, dict[str, Any]]:
+        spec = self.searchers[label]
+        if isinstance(spec, tuple):
+            return spec[0], dict(spec[1])
+        return label, dict(spec)
+
+    def run(self, progress: Progress | None = None) -> pd.DataFrame:
+        if self.budget < 1:
+            raise ValueError(f"budget must be >= 1, got {self.budget}")
+        seeds = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+        search, report = self._resolved()
+        bench = self.bench
+        out = ResultsFile(self.results)
+        done = out.done(ID_FIELDS)
+        todo = []
+        for seed in seeds:
+            for label in self.searchers:
+                ident = (self.name, bench.name, label, self.budget, seed)
+                if ident not in done:
+                    todo.append((ident, label, seed))
+        total, finished = len(seeds) * len(self.searchers), len(seeds) * len(self.searchers) - len(todo)
+
+        def record(ident: tuple[Any, ...], rec: dict[str, Any]) -> None:
+            nonlocal finished
+            rec.update(dict(zip(ID_FIELDS, ident, strict=True)))
+            out.append(rec)
+            finished += 1
+            if progress:
+                progress(finished, total, f"{ident[2]} seed={ident[4]} final={rec['final_report']:.2f}")
+
+        if self.jobs > 1 and todo and not isinstance(self.benchmark, TabularBenchmark):
+            root = self.root if self.root is not None else str(bench.path.parents[len(Path(bench.name).parts) - 1])
+            args = [
+                (ident, bench.name, root, *self._spec(label), self.budget, seed, search, report)
+                for ident, label, seed in todo
+            ]
+            with ProcessPoolExecutor(max_workers=min(self.jobs, os.cpu_count() or 1)) as pool:
+                for future in as_completed([pool.submit(_worker, a) for a in args]):
+                    record(*future.result())
+        else:
+            for ident, label, seed in todo:
+                name, options = self._spec(label)
+                record(
+                    ident, run_one(bench, name, options, budget=self.budget, seed=seed, search=search, report=report)
+                )
+        frame = read_results(self.results)
+        return frame[(frame["study"] == self.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)
