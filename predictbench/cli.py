@@ -212,6 +212,40 @@ def predict(
     )
 
 
+@app.command()
+def search(
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark name.")] = DEFAULT_BENCHMARK,
+    searcher: Annotated[
+        list[str] | None,
+        typer.Option("--searcher", "-s", help="Searcher, e.g. random or 'evolution:population_size=20' (repeat)."),
+    ] = None,
+    budget: Annotated[int, typer.Option(help="Distinct architectures per run.")] = 100,
+    seeds: Annotated[int, typer.Option(help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
+    jobs: Annotated[int, typer.Option(help="Parallel local processes.")] = 1,
+    results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
+        "results/search.jsonl"
+    ),
+    report: Annotated[Path | None, typer.Option(help="Write a report into this folder.")] = None,
+    name: Annotated[str, typer.Option(help="Study name recorded with each result.")] = "search-study",
+    root: RootOption = None,
+) -> None:
+    """Run a search study: searchers x seeds at a budget; the incumbent's reported value per query."""
+    from predictbench.studies.search_study import SearchStudy
+
+    specs = {label: (kind, params) for label, kind, params in map(parse_component, searcher or ["random"])}
+    study = SearchStudy(benchmark, specs, results=results, budget=budget, seeds=seeds, name=name, jobs=jobs, root=root)
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task(f"{name} on {benchmark}", total=seeds * len(specs), status="")
+        frame = study.run(progress=lambda done, total, status: progress.update(task, completed=done, status=status))
+    console.print(f"{len(frame)} runs in {results} ({time.perf_counter() - started:.1f} s)")
+    if report is not None:
+        from predictbench.report import search_report
+
+        search_report(frame, report, title=f"Search leaderboard: {benchmark}")
+        console.print(f"report: {report / 'README.md'}")
+
+
 @app.command("report")
 def report_cmd(
     results: Annotated[list[Path], typer.Argument(help="Results file(s) written by a study.")],
@@ -224,7 +258,12 @@ def report_cmd(
     frame = read_results(*results)
     if frame.empty:
         raise PredictBenchError(f"no records in {', '.join(map(str, results))}")
-    predictor_report(frame, out)
+    if "searcher" in frame.columns:
+        from predictbench.report import search_report
+
+        search_report(frame, out)
+    else:
+        predictor_report(frame, out)
     console.print(f"report: {out / 'README.md'}")
 
 

@@ -59,3 +59,14 @@ def test_parse_component() -> None:
     )
     with pytest.raises(Exception, match="key=value"):
         parse_component("lgbm:path")
+
+
+def test_search_command_writes_runs_and_report(analog_root: Path, tmp_path: Path) -> None:
+    results, report = tmp_path / "s.jsonl", tmp_path / "srep"
+    args = ["search", "--root", str(analog_root), "-s", "random", "-s", "evolution:population_size=8"]
+    out = runner.invoke(
+        app, [*args, "--budget", "25", "--seeds", "2", "--results", str(results), "--report", str(report)]
+    )
+    assert out.exit_code == 0, out.output
+    assert len(results.read_text().splitlines()) == 4
+    assert "| evolution:population_size=8 |" in (report / "README.md").read_text()

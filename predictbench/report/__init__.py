@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from predictbench.report.leaderboard import predictor_leaderboard, tau_by_size, to_markdown
-from predictbench.report.markdown import predictor_report
+from predictbench.report.markdown import predictor_report, search_report
 
-__all__ = ["predictor_leaderboard", "predictor_report", "tau_by_size", "to_markdown"]
+__all__ = ["predictor_leaderboard", "predictor_report", "search_report", "tau_by_size", "to_markdown"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from predictbench.paths import atomic_path
@@ -26,6 +27,34 @@ def tau_vs_train_size(records: pd.DataFrame, path: str | Path, title: str = "", 
     ax.set_xscale("log")
     ax.set_xlabel("training-set size")
     ax.set_ylabel("Kendall τ" if metric == PRIMARY else metric)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+def best_so_far(records: pd.DataFrame, path: str | Path, *, title: str = "", ylabel: str = "") -> Path:
+    """Mean incumbent reported value vs queries, with a 95% bootstrap band, one line per searcher."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from predictbench.report.curves import bootstrap_band, trajectories
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for name, values in trajectories(records).items():
+        x = np.arange(1, values.shape[1] + 1)
+        low, high = bootstrap_band(values)
+        ax.plot(x, values.mean(axis=0), label=name)
+        ax.fill_between(x, low, high, alpha=0.2)
+    ax.set_xlabel("queries (distinct architectures)")
+    ax.set_ylabel(ylabel or "reported value of the incumbent")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -39,7 +39,7 @@ def test_report_writes_markdown_and_png(tmp_path: Path) -> None:
     text = (out / "README.md").read_text()
     assert text.startswith("# Toy")
     assert "| good | 1 |" in text and "![Kendall τ vs training-set size](tau_vs_train_size.png)" in text
-    assert "- seeds: [0, 1, 2, 3, 4]" in text
+    assert "- seeds: 0..4 (5 seeds)" in text
     png = (out / "tau_vs_train_size.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
