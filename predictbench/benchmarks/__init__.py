@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from predictbench.benchmarks.catalog import CATALOG, BenchmarkNotConverted, converted_stores, store_path
-from predictbench.benchmarks.tabular import ArchBatch, TabularBenchmark
+from predictbench.benchmarks.tabular import ArchBatch, ProxyTable, TabularBenchmark
 
 
 def load(name: str, *, root: str | Path | None = None) -> TabularBenchmark:
@@ -33,4 +33,4 @@ def list_benchmarks(*, root: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "converted", "path", "description", "convert"])
 
 
-__all__ = ["ArchBatch", "BenchmarkNotConverted", "TabularBenchmark", "list_benchmarks", "load"]
+__all__ = ["ArchBatch", "BenchmarkNotConverted", "ProxyTable", "TabularBenchmark", "list_benchmarks", "load"]

@@ -23,10 +23,12 @@ KeysLike = Sequence[Arch | str] | np.ndarray
 class ArchBatch:
     """The inputs predictors consume for a set of cells: features, graphs and proxies on demand.
 
-    Predictors declare which of these they need; the batch computes only what is asked for.
+    Predictors declare which of these they need; the batch computes only what is asked for. ``benchmark`` is the
+    full table for analysis and predictor studies, or a :class:`ProxyTable` (training-free values only) inside a
+    search loop, which must not see measured metrics.
     """
 
-    benchmark: TabularBenchmark
+    benchmark: TabularBenchmark | ProxyTable
     keys: np.ndarray
 
     def __len__(self) -> int:
@@ -274,3 +276,49 @@ class TabularBenchmark:
             "path": str(self.path),
             "provenance": self.meta.provenance,
         }
+
+
+class ProxyTable:
+    """What a search loop may read for free: a space and the training-free proxies of a benchmark, no metrics.
+
+    It answers like a benchmark for the fields predictors read from an :class:`ArchBatch` (``space``, ``name``,
+    ``proxy_names``, proxy ``metrics``, ``keys()``, ``proxies(...)``). With ``benchmark=None`` it holds a space
+    only (encodings and graphs, no proxies).
+
+    Examples
+    --------
+    >>> table = ProxyTable.of(bench)  # doctest: +SKIP
+    >>> batch = table.batch(bench.space.sample(rng, 10))  # doctest: +SKIP
+    """
+
+    def __init__(self, space: SearchSpace, benchmark: TabularBenchmark | None = None) -> None:
+        self.space = space
+        self._benchmark = benchmark
+        self.name = benchmark.name if benchmark is not None else getattr(space, "name", "space")
+        self.metrics: dict[str, Metric] = (
+            {k: m for k, m in benchmark.metrics.items() if m.kind == "proxy"} if benchmark is not None else {}
+        )
+
+    @classmethod
+    def of(cls, benchmark: TabularBenchmark) -> ProxyTable:
+        return cls(benchmark.space, benchmark)
+
+    @property
+    def proxy_names(self) -> list[str]:
+        return self._benchmark.proxy_names if self._benchmark is not None else []
+
+    def keys(self) -> np.ndarray:
+        if self._benchmark is None:
+            return np.array([a.key for a in self.space.enumerate()], dtype=object)
+        return self._benchmark.keys()
+
+    def proxies(self, keys: KeysLike, names: Sequence[str] | None = None, *, fill: bool = True) -> np.ndarray:
+        if self._benchmark is None:
+            raise ValueError(f"no proxies: this input source holds the {self.name!r} space only")
+        return self._benchmark.proxies(keys, names, fill=fill)
+
+    def batch(self, keys: KeysLike) -> ArchBatch:
+        arr = np.asarray(keys if isinstance(keys, np.ndarray) else keys_of(keys), dtype=object)
+        for key in arr[:1]:
+            self.space.validate(str(key))
+        return ArchBatch(self, arr)

@@ -132,3 +132,19 @@ def test_list_benchmarks_marks_converted(tmp_path: Path) -> None:
     converted = frame.set_index("name")["converted"]
     assert converted["toy/cifar10"] and not converted["nb201-analog/cifar10"]
     assert "nats-tss/cifar10" in converted.index
+
+
+def test_proxy_table_exposes_no_measured_metrics(tmp_path: Path) -> None:
+    from predictbench.benchmarks import ProxyTable
+
+    archs, results = _tables()
+    write_store(tmp_path, _meta(), archs, results)
+    bench = pb.load("toy/cifar10", root=tmp_path)
+    table = ProxyTable.of(bench)
+    assert table.metrics == {} and not hasattr(table, "lookup")
+    batch = table.batch(bench.keys())
+    assert batch.features("onehot").shape == (3, 30)
+    with pytest.raises(ValueError, match="no proxies table"):
+        batch.proxies()
+    with pytest.raises(ValueError, match="space only"):
+        ProxyTable(bench.space).proxies(bench.keys())
