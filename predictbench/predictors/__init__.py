@@ -11,6 +11,17 @@ PREDICTORS = Registry("predictor")
 PREDICTORS.register("lgbm", "predictbench.predictors.gbdt:LGBMPredictor")
 PREDICTORS.register("ridge", "predictbench.predictors.baselines:RidgePredictor")
 PREDICTORS.register("random", "predictbench.predictors.baselines:RandomPredictor")
+PREDICTORS.register("xgb", "predictbench.predictors.gbdt:XGBPredictor")
+PREDICTORS.register("rf", "predictbench.predictors.baselines:RandomForestPredictor")
+PREDICTORS.register("mlp", "predictbench.predictors.baselines:MLPPredictor")
+PREDICTORS.register("bananas", "predictbench.predictors.bananas:BananasPredictor")
+PREDICTORS.register("gcn", "predictbench.predictors.gcn:GCNPredictor")
+PREDICTORS.register("comparator", "predictbench.predictors.comparator:ComparatorPredictor")
+PREDICTORS.register("proxy", "predictbench.predictors.zerocost:ProxyPredictor")
+PREDICTORS.register("proxy-rank-ensemble", "predictbench.predictors.zerocost:RankEnsemblePredictor")
+PREDICTORS.register("proxy-learned-ensemble", "predictbench.predictors.zerocost:LearnedEnsemblePredictor")
+PREDICTORS.register("omni-lgbm", "predictbench.predictors.zerocost:omni_lgbm")
+PREDICTORS.register("tuned", "predictbench.studies.tuning:TunedPredictor")
 
 
 def make_predictor(name: str, **params: Any) -> Predictor:

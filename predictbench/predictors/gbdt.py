@@ -1,12 +1,22 @@
-"""Gradient-boosted decision trees (LightGBM) on any tabular encoding, as in GBDT-NAS."""
+"""Gradient-boosted decision trees (LightGBM, XGBoost) on any tabular encoding, as in GBDT-NAS.
+
+Both predictors take an optional ``proxies`` parameter: the named zero-cost proxies of an
+:class:`~predictbench.benchmarks.ArchBatch` are appended to the encoding as extra features ("omni"
+predictors, as in NAS-Bench-Suite-Zero). GBDTs split on missing values natively, so cells without a proxy
+value (NaN) need no imputation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, features_of, seed_int
+from predictbench.predictors.baselines import check_int
+
+ProxySpec = tuple[str, ...] | list[str] | str | None
 
 #: GBDT-NAS (Luo et al.) published LightGBM settings.
 GBDT_NAS_PRESET: dict[str, Any] = {
@@ -20,8 +30,68 @@ GBDT_NAS_PRESET: dict[str, Any] = {
     "min_child_samples": 20,
 }
 
+_FEATURES = frozenset({"features"})
+_FEATURES_AND_PROXIES = frozenset({"features", "proxies"})
 
-class LGBMPredictor(Predictor):
+
+class _Needs:
+    """``needs`` of a predictor with an optional ``proxies`` parameter.
+
+    Read on the class it is everything the predictor may read (``{"features", "proxies"}``); read on an
+    instance it is what that configuration reads (``{"features"}`` when ``proxies is None``).
+    """
+
+    def __get__(self, obj: Any, owner: type | None = None) -> frozenset[str]:
+        if obj is None or getattr(obj, "proxies", None) is not None:
+            return _FEATURES_AND_PROXIES
+        return _FEATURES
+
+
+def _proxy_names(X: Any, proxies: ProxySpec) -> list[str]:
+    """The proxy columns ``proxies`` names for batch ``X`` ("all" = every proxy of its benchmark)."""
+    if isinstance(proxies, str):
+        if proxies == "all":
+            names = list(X.benchmark.proxy_names)
+            if not names:
+                raise ValueError(f"proxies='all' but benchmark {X.benchmark.name!r} has no proxies table")
+            return names
+        return [proxies]
+    if not isinstance(proxies, Sequence) or not proxies or not all(isinstance(p, str) for p in proxies):
+        raise ValueError(f"proxies must be None, 'all', a proxy name or a non-empty tuple of names, got {proxies!r}")
+    return list(proxies)
+
+
+class _ProxyFeatures:
+    """Encoding features, optionally followed by zero-cost proxy columns (the ``proxies`` parameter)."""
+
+    encoding: str
+    proxies: ProxySpec
+    needs = _Needs()
+
+    def _proxy_columns(self, X: Any) -> list[str] | None:
+        """The proxy names to append when fitting on ``X`` (None without proxies)."""
+        if self.proxies is None:
+            return None
+        if not hasattr(X, "proxies"):
+            raise ValueError(
+                f"{type(self).__name__}(proxies={self.proxies!r}) reads proxies from an ArchBatch "
+                f"(benchmark.batch(keys)); got a plain {type(X).__name__}"
+            )
+        return _proxy_names(X, self.proxies)
+
+    def _features(self, X: Any, proxy_names: list[str] | None) -> np.ndarray:
+        features = features_of(X, self.encoding)
+        if proxy_names is None:
+            return features
+        if not hasattr(X, "proxies"):
+            raise ValueError(
+                f"{type(self).__name__} was fitted with proxies {proxy_names}: predict needs an ArchBatch, "
+                f"got a plain {type(X).__name__}"
+            )
+        return np.hstack([features, np.asarray(X.proxies(proxy_names), dtype=np.float32)])
+
+
+class LGBMPredictor(_ProxyFeatures, Predictor):
     """LightGBM regressor on an architecture encoding.
 
     Parameters default to GBDT-NAS's published settings, except ``min_child_samples=None`` which adapts the
@@ -29,15 +99,18 @@ class LGBMPredictor(Predictor):
     fewer than 40 samples cannot split and predicts a constant. ``LGBMPredictor.gbdt_nas()`` gives the exact
     published configuration.
 
+    ``proxies`` (None, a proxy name, a tuple of names or ``"all"``) appends those zero-cost proxies of the
+    ArchBatch to the encoding ("omni" predictor); ``needs`` then includes ``"proxies"``.
+
     Examples
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).random((50, 4)); y = X[:, 0]
     >>> LGBMPredictor(n_estimators=20).fit(X, y).predict(X).shape
     (50,)
+    >>> sorted(LGBMPredictor(proxies="all").needs), sorted(LGBMPredictor().needs)
+    (['features', 'proxies'], ['features'])
     """
-
-    needs: ClassVar[frozenset[str]] = frozenset({"features"})
 
     def __init__(
         self,
@@ -54,6 +127,7 @@ class LGBMPredictor(Predictor):
         objective: str = "regression",
         seed: int = 0,
         n_jobs: int = 1,
+        proxies: ProxySpec = None,
     ) -> None:
         self.encoding = encoding
         self.n_estimators = n_estimators
@@ -67,6 +141,7 @@ class LGBMPredictor(Predictor):
         self.objective = objective
         self.seed = seed
         self.n_jobs = n_jobs
+        self.proxies = proxies
 
     @classmethod
     def gbdt_nas(cls, **overrides: Any) -> LGBMPredictor:
@@ -96,7 +171,8 @@ class LGBMPredictor(Predictor):
     def fit(self, X: Any, y: np.ndarray) -> LGBMPredictor:
         import lightgbm as lgb
 
-        features = features_of(X, self.encoding)
+        proxy_names = self._proxy_columns(X)
+        features = self._features(X, proxy_names)
         target = check_target(y, len(features))
         dataset_kwargs: dict[str, Any] = {"params": {"min_data_in_bin": 1, "verbosity": -1}}
         if self.objective == "lambdarank":
@@ -115,11 +191,12 @@ class LGBMPredictor(Predictor):
             params["label_gain"] = list(range(32))
         self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
         self.n_features_in_ = features.shape[1]
+        self.proxy_names_ = proxy_names
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        features = features_of(X, self.encoding)
+        features = self._features(X, self.proxy_names_)
         if features.shape[1] != self.n_features_in_:
             raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
         raw = np.asarray(self.booster_.predict(features), dtype=float)
@@ -136,4 +213,127 @@ class LGBMPredictor(Predictor):
             import lightgbm as lgb
 
             state["booster_"] = lgb.Booster(model_str=state["booster_"])
+        self.__dict__.update(state)
+
+
+class XGBPredictor(_ProxyFeatures, Predictor):
+    """XGBoost regressor (or pairwise ranker) on an architecture encoding.
+
+    Histogram trees, single-threaded by default and deterministic for a fixed ``seed``. ``objective`` is
+    ``"regression"`` (squared error on the standardised target) or ``"rank:pairwise"`` (one query group holding
+    every training cell; scores are then only an order). ``proxies`` appends zero-cost proxies of an ArchBatch
+    as extra features, as for :class:`LGBMPredictor`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((50, 4)); y = X[:, 0]
+    >>> XGBPredictor(n_estimators=20).fit(X, y).predict(X).shape
+    (50,)
+    """
+
+    OBJECTIVES: ClassVar[dict[str, str]] = {"regression": "reg:squarederror", "rank:pairwise": "rank:pairwise"}
+
+    def __init__(
+        self,
+        *,
+        encoding: str = "onehot",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        max_depth: int = 6,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.9,
+        min_child_weight: float = 1.0,
+        standardize_target: bool = True,
+        objective: str = "regression",
+        seed: int = 0,
+        n_jobs: int = 1,
+        proxies: ProxySpec = None,
+    ) -> None:
+        self.encoding = encoding
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.standardize_target = standardize_target
+        self.objective = objective
+        self.seed = seed
+        self.n_jobs = n_jobs
+        self.proxies = proxies
+
+    def _xgb_params(self) -> dict[str, Any]:
+        if self.objective not in self.OBJECTIVES:
+            raise ValueError(f"objective must be one of {sorted(self.OBJECTIVES)}, got {self.objective!r}")
+        check_int("n_estimators", self.n_estimators, 1)
+        check_int("max_depth", self.max_depth, 1)
+        check_int("n_jobs", self.n_jobs, 1)
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        for name in ("subsample", "colsample_bytree"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        if not self.min_child_weight >= 0:
+            raise ValueError(f"min_child_weight must be >= 0, got {self.min_child_weight!r}")
+        params: dict[str, Any] = {
+            "objective": self.OBJECTIVES[self.objective],
+            "eta": float(self.learning_rate),
+            "max_depth": int(self.max_depth),
+            "subsample": float(self.subsample),
+            "colsample_bytree": float(self.colsample_bytree),
+            "min_child_weight": float(self.min_child_weight),
+            "tree_method": "hist",
+            "seed": seed_int(self.seed),
+            "nthread": int(self.n_jobs),
+            "verbosity": 0,
+        }
+        if self.objective == "rank:pairwise":
+            # XGBoost >= 2 samples pairs; "mean" draws them uniformly over the whole (single) query group
+            params.update(lambdarank_pair_method="mean", lambdarank_num_pair_per_sample=8)
+        return params
+
+    def fit(self, X: Any, y: np.ndarray) -> XGBPredictor:
+        import xgboost as xgb
+
+        params = self._xgb_params()
+        proxy_names = self._proxy_columns(X)
+        features = self._features(X, proxy_names)
+        target = check_target(y, len(features))
+        mean, scale = (float(target.mean()), float(target.std())) if self.standardize_target else (0.0, 1.0)
+        scale = scale if scale > 0 else 1.0
+        data = xgb.DMatrix(features, label=(target - mean) / scale, missing=np.nan, nthread=int(self.n_jobs))
+        if self.objective == "rank:pairwise":
+            data.set_group([len(target)])
+            mean, scale = 0.0, 1.0  # ranking scores carry no target units
+        booster = xgb.train(params, data, num_boost_round=int(self.n_estimators))
+        self.booster_ = booster
+        self.target_mean_, self.target_scale_ = mean, scale
+        self.n_features_in_ = features.shape[1]
+        self.proxy_names_ = proxy_names
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        self._check_fitted()
+        features = self._features(X, self.proxy_names_)
+        if features.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
+        raw = np.asarray(self.booster_.inplace_predict(features), dtype=float).reshape(len(features))
+        return raw * self.target_scale_ + self.target_mean_
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if "booster_" in state:
+            state["booster_"] = bytes(state["booster_"].save_raw("ubj"))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("booster_"), bytes):
+            import xgboost as xgb
+
+            booster = xgb.Booster()
+            booster.load_model(bytearray(state["booster_"]))
+            booster.set_param({"nthread": int(state.get("n_jobs", 1))})
+            state["booster_"] = booster
         self.__dict__.update(state)
