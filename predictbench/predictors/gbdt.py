@@ -95,9 +95,10 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
     """LightGBM regressor on an architecture encoding.
 
     Parameters default to GBDT-NAS's published settings, except ``min_child_samples=None`` which adapts the
-    leaf size to tiny training sets (``min(20, max(2, n // 5))``): with LightGBM's fixed 20 a model fitted on
-    fewer than 40 samples cannot split and predicts a constant. ``LGBMPredictor.gbdt_nas()`` gives the exact
-    published configuration.
+    leaf size to the training-set size (``min(5, max(2, n // 100))``): with LightGBM's fixed 20 a model fitted
+    on fewer than 40 samples cannot split and predicts a constant, and on NB201 cifar10 (5 seeds) leaves of 2-5
+    cells raise Kendall tau from .31/.52/.65 to .42/.61/.72 at n = 121/347/1000. ``LGBMPredictor.gbdt_nas()``
+    gives the exact published configuration.
 
     ``proxies`` (None, a proxy name, a tuple of names or ``"all"``) appends those zero-cost proxies of the
     ArchBatch to the encoding ("omni" predictor); ``needs`` then includes ``"proxies"``.
@@ -151,7 +152,7 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
     def _lgb_params(self, n: int) -> dict[str, Any]:
         if self.objective not in ("regression", "lambdarank"):
             raise ValueError(f"objective must be 'regression' or 'lambdarank', got {self.objective!r}")
-        min_leaf = self.min_child_samples if self.min_child_samples is not None else min(20, max(2, n // 5))
+        min_leaf = self.min_child_samples if self.min_child_samples is not None else min(5, max(2, n // 100))
         return {
             "objective": self.objective,
             "num_leaves": self.num_leaves,
