@@ -76,6 +76,15 @@ def _entries() -> list[CatalogEntry]:
         )
         for ds in NATS_DATASETS
     ]
+    entries.append(
+        CatalogEntry(
+            "nb101/cifar10",
+            "nb101-tfrecord",
+            "nasbench_only108.tfrecord",
+            "NAS-Bench-101 on CIFAR-10 (423,624 cells, 3 runs each) from the official nasbench_only108.tfrecord "
+            "(108 epochs) or nasbench_full.tfrecord (4/12/36/108 epochs)",
+        )
+    )
     return entries
 
 

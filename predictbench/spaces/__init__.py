@@ -10,6 +10,7 @@ from predictbench.spaces.base import CellGraph, SearchSpace
 SPACES = Registry("search space")
 SPACES.register("nb201", "predictbench.spaces.nb201:NB201Space")
 SPACES.register("nats-sss", "predictbench.spaces.nats_sss:NATSSizeSpace")
+SPACES.register("nb101", "predictbench.spaces.nb101:NB101Space")
 
 
 @cache

@@ -16,5 +16,6 @@ CONVERTERS.register("nats-sss", "predictbench.benchmarks.convert.nats:convert_ss
 CONVERTERS.register("nb201-pth", "predictbench.benchmarks.convert.nb201_pth:convert")
 CONVERTERS.register("table", "predictbench.benchmarks.convert.table:convert")
 CONVERTERS.register("nb201-tables", "predictbench.benchmarks.convert.nb201_tables:convert")
+CONVERTERS.register("nb101-tfrecord", "predictbench.benchmarks.convert.nb101_tfrecord:convert")
 
 __all__ = ["CONVERTERS"]

@@ -709,6 +709,7 @@ KEY_KINDS: dict[str, dict[str, KeyKind]] = {
             _nb201_naslib_tuple, _nb201_explain_naslib, "NASLib op tuple, e.g. '(2, 2, 0, 2, 2, 3)'"
         ),
     },
+    "nb101": {"hash": KeyKind(lambda space, values: space.resolve_keys(values), _explain_key, "NB101 module hash")},
 }
 """space name -> key kind -> KeyKind. A new space (e.g. NB101 ``hash``) plugs in with one entry;
 every space also accepts ``"key"`` (its canonical key, validated through ``space.validate``)."""
