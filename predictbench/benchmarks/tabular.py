@@ -77,7 +77,12 @@ class TabularBenchmark:
         self._key_index = pd.Index(self._keys, dtype=object)
         self._code_of: dict[str, int] | None = None
         results = store.results
-        self._result_codes = self._key_index.get_indexer(results["key"])
+        result_keys = results["key"]
+        if isinstance(result_keys.dtype, pd.CategoricalDtype):  # large stores: index the categories only
+            category_codes = self._key_index.get_indexer(result_keys.cat.categories.astype(object))
+            self._result_codes = category_codes[result_keys.cat.codes.to_numpy()]
+        else:
+            self._result_codes = self._key_index.get_indexer(result_keys.astype(object))
         self._result_fidelity = results["fidelity"].to_numpy()
         self._result_seed = results["seed"].to_numpy()
         self._dense: dict[tuple[str, int, int], np.ndarray] = {}
