@@ -14,11 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from predictbench.proxies.cli import proxies_app
 from predictbench.types import PredictBenchError
 
 app = typer.Typer(help="predictbench: performance prediction for NAS on tabular benchmarks.", no_args_is_help=True)
 data_app = typer.Typer(help="List, convert and inspect benchmark stores.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(proxies_app, name="proxies")
 console = Console()
 err_console = Console(stderr=True)
 
