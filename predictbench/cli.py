@@ -25,7 +25,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 DEFAULT_BENCHMARK = "nb201-analog/cifar10"
-QUICKSTART_PREDICTORS = ("lgbm", "lgbm:encoding=path", "ridge", "random")
+QUICKSTART_PREDICTORS = ("lgbm", "xgb", "lgbm:encoding=path", "ridge", "random")
 
 RootOption = Annotated[Path | None, typer.Option("--root", help="Data folder (default: see `data list`).")]
 
