@@ -12,6 +12,11 @@ SEARCHERS = Registry("searcher")
 SEARCHERS.register("random", "predictbench.search.random:RandomSearch")
 SEARCHERS.register("evolution", "predictbench.search.evolution:RegularizedEvolution")
 SEARCHERS.register("local", "predictbench.search.local:LocalSearch")
+SEARCHERS.register("guided", "predictbench.search.guided:PredictorGuidedSearch")
+SEARCHERS.register("gbdtnas", "predictbench.search.gbdtnas:GBDTNASSearch")
+SEARCHERS.register("comparator", "predictbench.search.comparator:ComparatorGuidedSearch")
+SEARCHERS.register("mcts", "predictbench.search.mcts:MCTSSearch")
+SEARCHERS.register("pruned", "predictbench.search.pruning:PrunedSearch")
 
 
 def make_searcher(name: str, space: SearchSpace, *, seed: int = 0, **options: Any) -> Searcher:

@@ -1,0 +1,162 @@
+"""Comparator-guided search (CTNAS-style): candidates are judged against a baseline architecture.
+
+CTNAS (Chen et al., 2021) trains a Neural Architecture Comparator that estimates P(a better than b) and searches
+for architectures that beat a *baseline* which is replaced by the best architecture found so far. Here each step
+fits the comparator on every scored architecture, builds a pool of never-proposed candidates (mutations of the
+best architectures seen, plus some random cells), scores each candidate by P(candidate better than baseline),
+and queries the most probable winners. The baseline is the best architecture scored so far.
+
+Any predictor works: one offering ``predict_proba_pairs(X_a, X_b)`` (the comparator of
+:mod:`predictbench.predictors.comparator`: ArchBatches of equal length in, P(row of a beats row of b) out) is used
+as such; for any other predictor P is ``sigmoid((f(a) - f(b)) / s)`` with ``s`` the spread of its training
+predictions, which ranks candidates exactly as the predictor's scores do.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from predictbench.benchmarks.tabular import ProxyTable
+from predictbench.predictors.base import Predictor
+from predictbench.search.guided import GUIDED_LGBM, ModelSearcher, PredictorSpec, resolve_predictor
+from predictbench.spaces import SearchSpace
+from predictbench.types import Arch
+
+log = logging.getLogger(__name__)
+
+
+def default_comparator() -> Predictor:
+    """The registered ``comparator`` predictor; LightGBM when that module is not installed."""
+    from predictbench.predictors import make_predictor
+
+    try:
+        return make_predictor("comparator")
+    except ImportError as err:
+        log.warning("comparator predictor unavailable (%s); falling back to LightGBM score differences", err)
+        return make_predictor("lgbm", **GUIDED_LGBM)
+
+
+def win_probability(model: Predictor, candidates: Any, baseline: Any, *, scale: float = 1.0) -> np.ndarray:
+    """P(candidate beats baseline) per candidate; ``baseline`` is a batch of one, repeated for every candidate."""
+    n = len(candidates)
+    rows = np.zeros(n, dtype=np.intp)
+    pairs = getattr(model, "predict_proba_pairs", None)
+    if callable(pairs):
+        repeated = baseline.subset(rows) if hasattr(baseline, "subset") else np.asarray(baseline)[rows]
+        return np.asarray(pairs(candidates, repeated), dtype=float).reshape(n)
+    diff = np.asarray(model.predict(candidates), dtype=float) - float(np.asarray(model.predict(baseline))[0])
+    return np.asarray(1.0 / (1.0 + np.exp(-diff / max(scale, 1e-12))))
+
+
+class ComparatorGuidedSearch(ModelSearcher):
+    """CTNAS-style search: query the candidates most likely to beat the best architecture found so far.
+
+    Parameters
+    ----------
+    space : the search space.
+    seed : seeds the searcher's RNG.
+    predictor : a comparator (anything with ``predict_proba_pairs``) or any Predictor; instance, registered name
+        or ``{"name": ..., **params}``. Default: the registered ``comparator``.
+    inputs : predictor inputs (default ``ProxyTable(space)``).
+    n_initial : uniformly random architectures before the first fit.
+    n_candidates : candidate pool size per step.
+    top_k : pool parents: the ``top_k`` best architectures seen (the baseline is the first).
+    max_edits : a candidate is 1..``max_edits`` mutations from its parent.
+    local_k : every neighbour of the ``local_k`` best architectures is in the pool.
+    random_fraction : share of uniformly random candidates.
+    batch_size : candidates queried per fit.
+
+    Examples
+    --------
+    >>> from predictbench.spaces import get_space
+    >>> search = ComparatorGuidedSearch(get_space("nb201"), seed=0, predictor="lgbm", n_initial=5)
+    >>> len(search.ask(5))
+    5
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        seed: int = 0,
+        predictor: PredictorSpec = None,
+        inputs: ProxyTable | None = None,
+        n_initial: int = 10,
+        n_candidates: int = 200,
+        top_k: int = 10,
+        max_edits: int = 2,
+        local_k: int = 0,
+        random_fraction: float = 0.1,
+        batch_size: int = 1,
+    ) -> None:
+        super().__init__(space, seed=seed, inputs=inputs)
+        for name, value in (
+            ("n_initial", n_initial),
+            ("n_candidates", n_candidates),
+            ("top_k", top_k),
+            ("max_edits", max_edits),
+            ("batch_size", batch_size),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(local_k, bool) or not isinstance(local_k, int) or local_k < 0:
+            raise ValueError(f"local_k must be an int >= 0, got {local_k!r}")
+        if not 0.0 <= random_fraction <= 1.0:
+            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction!r}")
+        self.predictor = default_comparator() if predictor is None else resolve_predictor(predictor)
+        self.n_initial = n_initial
+        self.n_candidates = n_candidates
+        self.top_k = top_k
+        self.max_edits = max_edits
+        self.local_k = local_k
+        self.random_fraction = random_fraction
+        self.batch_size = batch_size
+        self.baseline: Arch | None = None
+        self._queue: list[Arch] = []
+
+    def _refill(self) -> None:
+        X, y = self.training_data()
+        model = self.predictor.clone()
+        if "seed" in model._param_names():
+            model.set_params(seed=int(self.rng.integers(2**31)))
+        model.fit(X, y)
+        self.baseline = self.best()[0]
+        pool = self.mutation_pool(
+            self.n_candidates,
+            top_k=self.top_k,
+            random_fraction=self.random_fraction,
+            max_edits=self.max_edits,
+            local_k=self.local_k,
+        )
+        if not pool:
+            return
+        scale = 1.0
+        if not callable(getattr(model, "predict_proba_pairs", None)):
+            scale = float(np.std(np.asarray(model.predict(X), dtype=float))) or 1.0
+        p_win = win_probability(model, self.batch(pool), self.batch([self.baseline]), scale=scale)
+        order = np.argsort(-p_win, kind="stable")[: self.batch_size]
+        self._queue = [pool[int(i)] for i in order]
+        log.debug("comparator step: baseline %s, best P(win) %.3f", self.baseline.key, float(p_win[order[0]]))
+
+    def ask(self, n: int = 1) -> list[Arch]:
+        out: list[Arch] = []
+        while len(out) < n:
+            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
+                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
+                if not fresh:
+                    break
+                out.extend(fresh)
+                continue
+            self._queue = [a for a in self._queue if a.key not in self._proposed]
+            if not self._queue:
+                self._refill()
+                if not self._queue:
+                    out.extend(self._random_unseen(n - len(out)))
+                    break
+            arch = self._queue.pop(0)
+            self._claim(arch)
+            out.append(arch)
+        return out
