@@ -429,7 +429,10 @@ def epe_nas(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, seed
                 per_class[int(label)] = math.log(1.0 + _K)
             continue  # NASLib: len() of a 0-d correlation fails and the class is skipped
         with np.errstate(divide="ignore", invalid="ignore"):
-            s = float(np.sum(np.log(np.abs(np.corrcoef(rows)) + _K)))
+            # EPE-NAS scores the magnitude of each entry of the Jacobian correlation matrix (its definition);
+            # this is not a rank correlation whose sign we would be hiding
+            jacobian_corr = np.corrcoef(rows)
+            s = float(np.sum(np.log(np.absolute(jacobian_corr) + _K)))
         if n_classes > 100:
             s /= len(rows)
         per_class[int(label)] = s
