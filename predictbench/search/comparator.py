@@ -88,9 +88,9 @@ class ComparatorGuidedSearch(ModelSearcher):
         n_candidates: int = 200,
         top_k: int = 10,
         max_edits: int = 2,
-        local_k: int = 0,
+        local_k: int = 3,
         random_fraction: float = 0.1,
-        batch_size: int = 1,
+        batch_size: int = 5,
     ) -> None:
         super().__init__(space, seed=seed, inputs=inputs)
         for name, value in (

@@ -8,9 +8,11 @@ own ``pred_contrib=True``, the same numbers). For every still-allowed choice (po
 the SHAP value of its column over the samples that contain it:
 
 - **first order**: a choice whose mean SHAP is below ``-threshold`` is pruned (it lowers the predicted score
-  wherever it appears); a position always keeps at least one choice (the best by mean SHAP), choices seen in
-  fewer than ``min_support`` samples are kept for lack of evidence, and with ``protect_best`` the choices of the
-  best architecture scored so far are never pruned;
+  wherever it appears), the ``max_prune`` most negative first (None: all of them); a position always keeps at
+  least one choice, choices seen in fewer than ``min_support`` samples are kept for lack of evidence, and with
+  ``protect_best`` the choices of the best architecture scored so far are never pruned. Pruning every negative
+  choice at once (``max_prune=None``, the literal rule) removes ~90% of NB201 after 30 samples and usually the
+  optimum with it (measured: it survives in 2 of 10 runs), hence the cap;
 - **second order** (optional, needs ``shap``): a pair of choices on two positions whose mean SHAP interaction
   value (both off-diagonal halves) over the samples containing both is below ``-pair_threshold`` becomes a
   forbidden pair (at most ``max_pairs``, most negative first).
@@ -254,7 +256,7 @@ class ConstrainedSpace:
     >>> from predictbench.spaces import get_space
     >>> space = ConstrainedSpace(get_space("nb201"), {0: ["nor_conv_3x3"]}, forbidden=[((1, 0), (2, 0))])
     >>> len(space), space.is_valid(space.sample(np.random.default_rng(0), 1)[0])
-    (3100, True)
+    (3000, True)
     """
 
     def __init__(self, space: SearchSpace, allowed: AllowedSpec = None, forbidden: Iterable[Any] = ()) -> None:
@@ -484,6 +486,7 @@ def prune_space(
     *,
     threshold: float = 0.0,
     min_support: int = 3,
+    max_prune: int | None = 3,
     protect_best: bool = True,
     second_order: bool = False,
     pair_threshold: float = 0.0,
@@ -526,20 +529,22 @@ def prune_space(
 
     allowed = [set(a) for a in current.allowed]
     mean_shap: dict[str, float] = {}
-    pruned: list[tuple[str, float]] = []
+    negative: list[tuple[float, Choice]] = []
     for p, choices in enumerate(current.allowed):
-        means: dict[int, float] = {}
         for c in choices:
             rows = codes[:, p] == c
             if rows.sum() >= max(min_support, 1):
-                means[c] = float(values[rows, d.column(p, c)].mean())
-                mean_shap[d.label((p, c))] = means[c]
-        drop = [c for c, m in means.items() if m < -threshold and (p, c) not in protected]
-        if len(drop) >= len(choices):  # keep the best-looking choice: never prune a position to nothing
-            drop.remove(max(drop, key=means.__getitem__))
-        for c in sorted(drop, key=means.__getitem__):
+                mean = float(values[rows, d.column(p, c)].mean())
+                mean_shap[d.label((p, c))] = mean
+                if mean < -threshold and (p, c) not in protected:
+                    negative.append((mean, (p, c)))
+    pruned: list[tuple[str, float]] = []
+    for mean, (p, c) in sorted(negative):
+        if max_prune is not None and len(pruned) >= max_prune:
+            break
+        if len(allowed[p]) > 1:  # never prune a position to nothing
             allowed[p].discard(c)
-            pruned.append((d.label((p, c)), means[c]))
+            pruned.append((d.label((p, c)), mean))
 
     new_pairs: list[tuple[Pair, float]] = []
     if second_order:
@@ -624,7 +629,8 @@ class PrunedSearch(Searcher):
     rounds : pruning rounds.
     queries_per_round : scored architectures between prunings.
     inner_options : options of the inner searcher.
-    threshold, min_support, protect_best, second_order, pair_threshold, max_pairs : see :func:`prune_space`.
+    threshold, min_support, max_prune, protect_best, second_order, pair_threshold, max_pairs : see
+        :func:`prune_space`.
 
     Examples
     --------
@@ -645,6 +651,7 @@ class PrunedSearch(Searcher):
         inner_options: Mapping[str, Any] | None = None,
         threshold: float = 0.0,
         min_support: int = 3,
+        max_prune: int | None = 3,
         protect_best: bool = True,
         second_order: bool = False,
         pair_threshold: float = 0.0,
@@ -664,6 +671,7 @@ class PrunedSearch(Searcher):
         self.prune_options: dict[str, Any] = {
             "threshold": threshold,
             "min_support": min_support,
+            "max_prune": max_prune,
             "protect_best": protect_best,
             "second_order": second_order,
             "pair_threshold": pair_threshold,

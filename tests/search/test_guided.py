@@ -177,3 +177,13 @@ def test_model_searchers_beat_random_at_a_small_budget(bench: pb.benchmarks.Tabu
         [_run("comparator", bench, s, 60, predictor=FAST, batch_size=5, local_k=1).best().value for s in seeds]
     )
     assert comparator > random
+
+
+def test_comparator_search_with_the_registered_comparator(bench: pb.benchmarks.TabularBenchmark) -> None:
+    pytest.importorskip("torch")
+    predictor = {"name": "comparator", "epochs": 5, "hidden": 16, "mlp_hidden": 16}
+    search = ComparatorGuidedSearch(NB201, seed=0, predictor=predictor, n_initial=10, n_candidates=40)
+    oracle = run_search(search, Oracle(bench, budget=20))
+    assert len({q.arch.key for q in oracle.history}) == 20
+    assert callable(getattr(search.predictor, "predict_proba_pairs", None))
+    assert search.baseline is not None

@@ -134,7 +134,8 @@ def test_shap_backends_agree_and_prune_space_prunes_part_of_the_space(bench: pb.
     scores = bench.scores(archs, "baseline_accuracy")
     result = prune_space(NB201, archs, scores, backend="lightgbm")
     space = result.space
-    assert 0 < space.fraction_pruned < 1 and result.pruned and result.backend == "lightgbm"
+    assert 0 < space.fraction_pruned < 1 and 1 <= len(result.pruned) <= 3 and result.backend == "lightgbm"
+    assert [m for _, m in result.pruned] == sorted(m for _, m in result.pruned)  # most negative first
     assert all(len(a) >= 1 for a in space.allowed)
     assert all(result.mean_shap[label] < 0 for label, _ in result.pruned)
     # the best sampled architecture keeps all its choices (protect_best)
@@ -143,6 +144,10 @@ def test_shap_backends_agree_and_prune_space_prunes_part_of_the_space(bench: pb.
     assert "op_3_0=none" in [label for label, _ in result.pruned]
     again = prune_space(NB201, archs, scores, backend="lightgbm")
     assert again.space.enumerate() == space.enumerate()
+    # the literal rule (prune every negative choice) removes more, never a whole position
+    literal = prune_space(NB201, archs, scores, backend="lightgbm", max_prune=None)
+    assert len(literal.space) < len(space) and all(len(a) >= 1 for a in literal.space.allowed)
+    assert len(literal.pruned) > len(result.pruned)
     # a second round only removes more
     second = prune_space(space, archs, scores, backend="lightgbm")
     assert set(second.space.pruned_choices()) >= set(space.pruned_choices())
