@@ -68,6 +68,8 @@ class ComparatorGuidedSearch(ModelSearcher):
     local_k : every neighbour of the ``local_k`` best architectures is in the pool.
     random_fraction : share of uniformly random candidates.
     batch_size : candidates queried per fit.
+    escape : when no pool candidate beats the baseline with probability >= ``escape``, the comparator scores every
+        unproposed architecture of the space instead (enumerable spaces; None: never).
 
     Examples
     --------
@@ -91,6 +93,7 @@ class ComparatorGuidedSearch(ModelSearcher):
         local_k: int = 3,
         random_fraction: float = 0.1,
         batch_size: int = 5,
+        escape: float | None = None,
     ) -> None:
         super().__init__(space, seed=seed, inputs=inputs)
         for name, value in (
@@ -114,6 +117,10 @@ class ComparatorGuidedSearch(ModelSearcher):
         self.local_k = local_k
         self.random_fraction = random_fraction
         self.batch_size = batch_size
+        if escape is not None and not 0.0 < escape <= 1.0:
+            raise ValueError(f"escape must be None or in (0, 1], got {escape!r}")
+        self.escape = escape
+        self.escapes = 0
         self.baseline: Arch | None = None
         self._queue: list[Arch] = []
 
@@ -136,7 +143,14 @@ class ComparatorGuidedSearch(ModelSearcher):
         scale = 1.0
         if not callable(getattr(model, "predict_proba_pairs", None)):
             scale = float(np.std(np.asarray(model.predict(X), dtype=float))) or 1.0
-        p_win = win_probability(model, self.batch(pool), self.batch([self.baseline]), scale=scale)
+        baseline = self.batch([self.baseline])
+        p_win = win_probability(model, self.batch(pool), baseline, scale=scale)
+        if self.escape is not None and float(p_win.max()) < self.escape:
+            # nothing near the incumbent is expected to beat it: let the comparator search the whole space
+            archs, batch = self.unproposed()
+            if archs:
+                pool, p_win = archs, win_probability(model, batch, baseline, scale=scale)
+                self.escapes += 1
         order = np.argsort(-p_win, kind="stable")[: self.batch_size]
         self._queue = [pool[int(i)] for i in order]
         log.debug("comparator step: baseline %s, best P(win) %.3f", self.baseline.key, float(p_win[order[0]]))

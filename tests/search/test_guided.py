@@ -187,3 +187,19 @@ def test_comparator_search_with_the_registered_comparator(bench: pb.benchmarks.T
     assert len({q.arch.key for q in oracle.history}) == 20
     assert callable(getattr(search.predictor, "predict_proba_pairs", None))
     assert search.baseline is not None
+
+
+def test_comparator_escape_scores_the_whole_space_when_nothing_nearby_wins(
+    bench: pb.benchmarks.TabularBenchmark,
+) -> None:
+    PairwiseLGBM.calls.clear()
+    search = ComparatorGuidedSearch(
+        NB201, seed=0, predictor=PairwiseLGBM(n_estimators=20), n_initial=10, n_candidates=50, escape=1.0
+    )
+    oracle = run_search(search, Oracle(bench, budget=20))
+    assert len({q.arch.key for q in oracle.history}) == 20
+    # escape=1.0: no pool candidate reaches P(win) 1, so every step ranks all unproposed cells of the space
+    assert search.escapes == 2
+    assert max(PairwiseLGBM.calls) >= len(NB201) - 20
+    with pytest.raises(ValueError, match="escape must be None or in"):
+        ComparatorGuidedSearch(NB201, escape=1.5)
