@@ -41,3 +41,13 @@ def analog_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     convert(root=root)
     return root
+
+
+@pytest.fixture(scope="session")
+def nb201_tables_root(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root holding ``nb201/{cifar10,cifar100,imagenet16-120}`` converted from the shared tables (once)."""
+    from predictbench.benchmarks.convert.nb201_tables import convert
+
+    root = tmp_path_factory.mktemp("nb201-tables")
+    convert(shared_data_dir, root=root)
+    return root
