@@ -7,7 +7,9 @@ A store is a folder ``<data_root>/<name>/`` (e.g. ``nb201/cifar10``) holding
   the citation;
 - ``archs.parquet``: one row per architecture, column ``key`` (the space's canonical key) plus
   space-specific columns (e.g. NB201 ``index``);
-- ``results.parquet``: tidy rows ``key, seed, fidelity`` + one float column per metric. ``seed == -1``
+- ``results.parquet``: tidy rows ``arch_row, seed, fidelity`` + one float column per metric, where ``arch_row``
+  is the row of the architecture in ``archs.parquet`` (an int32: reading 1.7 M NB101 result rows then costs no
+  string work; :attr:`Store.results` gives the same rows with their ``key``). ``seed == -1``
   (:data:`SEED_MEAN`) rows hold the mean over the seeds present (or the published mean where per-seed
   values are not available); the writer adds them when a converter gives per-seed rows only;
 - optional ``proxies.parquet``: ``key`` + one column per zero-cost proxy (declared as metrics of kind proxy);
@@ -22,6 +24,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +36,10 @@ from predictbench.types import DataFormatError, Metric
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: results keyed by arch_row (row in archs.parquet) instead of the key string
 SEED_MEAN = -1
 ID_COLUMNS = ("key", "seed", "fidelity")
+ARCH_ROW = "arch_row"
 CURVE_ID_COLUMNS = ("key", "seed", "fidelity", "epoch")
 
 
@@ -123,14 +127,29 @@ class StoreMeta:
 
 @dataclass(frozen=True)
 class Store:
-    """A store read into memory."""
+    """A store read into memory.
+
+    ``values`` holds the result rows as stored (``arch_row, seed, fidelity`` + metrics); :attr:`results` is the
+    same table with the architecture ``key`` in place of ``arch_row``, built on first use.
+    """
 
     path: Path
     meta: StoreMeta
     archs: pd.DataFrame
-    results: pd.DataFrame
+    values: pd.DataFrame
     proxies: pd.DataFrame | None = None
     curves: pd.DataFrame | None = None
+
+    @property
+    def arch_rows(self) -> np.ndarray:
+        """Row in :attr:`archs` of every result row."""
+        return self.values[ARCH_ROW].to_numpy()
+
+    @cached_property
+    def results(self) -> pd.DataFrame:
+        """Result rows ``key, seed, fidelity`` + metrics (the tidy table converters write)."""
+        keys = self.archs["key"].to_numpy(dtype=object)[self.arch_rows]
+        return self.values.drop(columns=ARCH_ROW).assign(key=keys)[["key", *self.values.columns.drop(ARCH_ROW)]]
 
 
 def provenance(converter: str, version: str, inputs: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -230,7 +249,10 @@ def write_store(
     with atomic_path(dest) as tmp:
         tmp.mkdir(parents=True)
         archs.reset_index(drop=True).to_parquet(tmp / "archs.parquet", index=False)
-        results.to_parquet(tmp / "results.parquet", index=False)
+        rows = pd.Index(archs["key"]).get_indexer(results["key"]).astype(np.int32)
+        results.drop(columns="key").assign(**{ARCH_ROW: rows})[[ARCH_ROW, *results.columns.drop("key")]].to_parquet(
+            tmp / "results.parquet", index=False
+        )
         if proxies is not None:
             proxies.reset_index(drop=True).to_parquet(tmp / "proxies.parquet", index=False)
         if curves is not None:
@@ -268,13 +290,20 @@ def read_store(path: str | Path) -> Store:
     path = Path(path)
     meta = read_meta(path)
     archs = _read_table(path / "archs.parquet")
-    results = _read_table(path / "results.parquet")
-    assert archs is not None and results is not None  # required=True guarantees it
+    values = _read_table(path / "results.parquet")
+    assert archs is not None and values is not None  # required=True guarantees it
+    if ARCH_ROW not in values.columns or "key" not in archs.columns:
+        raise DataFormatError(
+            f"{path}: store tables lack the 'key' / {ARCH_ROW!r} columns; convert the benchmark again"
+        )
+    rows = values[ARCH_ROW].to_numpy()
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(archs)):
+        raise DataFormatError(f"{path / 'results.parquet'}: {ARCH_ROW} outside the {len(archs)} rows of archs.parquet")
     return Store(
         path=path,
         meta=meta,
         archs=archs,
-        results=results,
+        values=values,
         proxies=_read_table(path / "proxies.parquet", required=False),
         curves=_read_table(path / "curves.parquet", required=False),
     )

@@ -76,13 +76,8 @@ class TabularBenchmark:
         self._keys = store.archs["key"].to_numpy(dtype=object)
         self._key_index = pd.Index(self._keys, dtype=object)
         self._code_of: dict[str, int] | None = None
-        results = store.results
-        result_keys = results["key"]
-        if isinstance(result_keys.dtype, pd.CategoricalDtype):  # large stores: index the categories only
-            category_codes = self._key_index.get_indexer(result_keys.cat.categories.astype(object))
-            self._result_codes = category_codes[result_keys.cat.codes.to_numpy()]
-        else:
-            self._result_codes = self._key_index.get_indexer(result_keys.astype(object))
+        self._result_codes = store.arch_rows
+        results = store.values
         self._result_fidelity = results["fidelity"].to_numpy()
         self._result_seed = results["seed"].to_numpy()
         self._dense: dict[tuple[str, int, int], np.ndarray] = {}
@@ -147,7 +142,7 @@ class TabularBenchmark:
         """Fidelities at which ``metric`` has at least one value."""
         if metric not in self._available:
             self.metric(metric)
-            column = self._store.results[metric].to_numpy(dtype=float)
+            column = self._store.values[metric].to_numpy(dtype=float)
             present = np.isfinite(column)
             self._available[metric] = tuple(sorted(int(f) for f in np.unique(self._result_fidelity[present])))
         return self._available[metric]
@@ -181,7 +176,7 @@ class TabularBenchmark:
                     f"{self.name}: no results for seed {seed_value} at fidelity {fid}; seeds: {list(self.seeds)}"
                 )
             dense = np.full(len(self), np.nan)
-            dense[self._result_codes[rows]] = self._store.results[metric].to_numpy(dtype=float)[rows]
+            dense[self._result_codes[rows]] = self._store.values[metric].to_numpy(dtype=float)[rows]
             dense.flags.writeable = False
             self._dense[cache_key] = dense
         return self._dense[cache_key]

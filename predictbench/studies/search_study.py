@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from predictbench.benchmarks.store import MetricRef
 from predictbench.oracle import Oracle
 from predictbench.rng import spawn
 from predictbench.search import make_searcher, run_search
+from predictbench.studies.engines import open_executor
 from predictbench.studies.results import ResultsFile, read_results
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,10 @@ class SearchStudy:
     """Searchers x seeds at one budget on one benchmark.
 
     ``searchers`` maps a label to ``(registered name, options)`` or just options for the registered name equal to
-    the label. Results are appended per run; a rerun skips recorded runs. ``jobs > 1`` runs in local processes.
+    the label. Results are appended per run; a rerun skips recorded runs. ``jobs > 1`` runs ``jobs`` runs at a
+    time on ``engine`` (:mod:`predictbench.studies.engines`: ``"local"`` processes, ``"dask"`` — a new local
+    cluster or the scheduler at ``address`` — or an Executor you own); the benchmark is then loaded by name in
+    each worker.
 
     Examples
     --------
@@ -121,6 +124,8 @@ class SearchStudy:
     name: str = "search-study"
     jobs: int = 1
     root: str | Path | None = None
+    engine: str | Executor = "local"
+    address: str | None = None
     _bench: TabularBenchmark | None = field(default=None, init=False, repr=False)
 
     @property
@@ -170,13 +175,14 @@ class SearchStudy:
             if progress:
                 progress(finished, total, f"{ident[2]} seed={ident[4]} final={rec['final_report']:.2f}")
 
-        if self.jobs > 1 and todo and not isinstance(self.benchmark, TabularBenchmark):
+        parallel = self.jobs > 1 or isinstance(self.engine, Executor) or self.address is not None
+        if parallel and todo and not isinstance(self.benchmark, TabularBenchmark):
             root = self.root if self.root is not None else str(bench.path.parents[len(Path(bench.name).parts) - 1])
             args = [
-                (ident, bench.name, root, *self._spec(label), self.budget, seed, search, report)
+                (ident, bench.name, str(root), *self._spec(label), self.budget, seed, search, report)
                 for ident, label, seed in todo
             ]
-            with ProcessPoolExecutor(max_workers=min(self.jobs, os.cpu_count() or 1)) as pool:
+            with open_executor(self.engine, self.jobs, self.address) as pool:
                 for future in as_completed([pool.submit(_worker, a) for a in args]):
                     record(*future.result())
         else:

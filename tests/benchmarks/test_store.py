@@ -9,7 +9,7 @@ import pytest
 
 import predictbench as pb
 from predictbench.benchmarks import BenchmarkNotConverted, TabularBenchmark
-from predictbench.benchmarks.store import SEED_MEAN, MetricRef, StoreMeta, read_store, write_store
+from predictbench.benchmarks.store import SEED_MEAN, MetricRef, StoreMeta, read_store, validate_store, write_store
 from predictbench.spaces import get_space
 from predictbench.types import DataFormatError, Metric, OutOfSpaceError, UnknownNameError
 
@@ -148,3 +148,31 @@ def test_proxy_table_exposes_no_measured_metrics(tmp_path: Path) -> None:
         batch.proxies()
     with pytest.raises(ValueError, match="space only"):
         ProxyTable(bench.space).proxies(bench.keys())
+
+
+def test_results_are_stored_by_arch_row_and_read_back_with_keys(tmp_path: Path) -> None:
+    archs, results = _tables()
+    dest = write_store(tmp_path, _meta(), archs, results)
+    raw = pd.read_parquet(dest / "results.parquet")
+    assert "key" not in raw.columns and raw["arch_row"].dtype == np.int32
+    store = read_store(dest)
+    assert store.archs["key"].to_numpy()[raw["arch_row"]].tolist() == store.results["key"].tolist()
+    index = ["key", "seed", "fidelity"]
+    written = validate_store(_meta(), archs, results)  # the rows the writer stores, seed means filled in
+    expected = written.astype({"seed": "int64", "fidelity": "int64"}).set_index(index).sort_index()
+    got = store.results.astype({"seed": "int64", "fidelity": "int64"}).set_index(index).loc[expected.index]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_old_or_inconsistent_result_tables_are_rejected(tmp_path: Path) -> None:
+    archs, results = _tables()
+    dest = write_store(tmp_path, _meta(), archs, results)
+    meta = json.loads((dest / "meta.json").read_text())
+    (dest / "meta.json").write_text(json.dumps({**meta, "format_version": 1}))
+    with pytest.raises(DataFormatError, match="store format version 1 is not supported .* convert the benchmark again"):
+        read_store(dest)
+    (dest / "meta.json").write_text(json.dumps(meta))
+    raw = pd.read_parquet(dest / "results.parquet")
+    raw.assign(arch_row=np.int32(len(archs))).to_parquet(dest / "results.parquet", index=False)
+    with pytest.raises(DataFormatError, match="arch_row outside the 3 rows of archs.parquet"):
+        read_store(dest)

@@ -1,0 +1,63 @@
+"""Where a study's independent runs execute: in this process, in local processes, or on a Dask cluster.
+
+A study hands each run to a :class:`concurrent.futures.Executor`; an engine is how that executor is made:
+
+- ``"local"``: a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` processes (the default);
+- ``"dask"``: a ``dask.distributed`` client's executor, connected to ``address`` (a running scheduler, e.g.
+  ``tcp://10.0.0.5:8786``) or, without an address, to a new ``LocalCluster`` of ``jobs`` single-threaded worker
+  processes that is closed afterwards. Workers load the benchmark by name from the same data root, so on a real
+  cluster that folder must be visible to every worker (a shared file system) or ``PREDICTBENCH_DATA`` set there;
+- an :class:`~concurrent.futures.Executor` instance the caller owns (e.g. ``client.get_executor()``), used as
+  given and not shut down.
+
+Results come back to the calling process, which alone appends them to the results file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from predictbench.registry import unknown_name
+
+ENGINES = ("local", "dask")
+
+
+@contextmanager
+def open_executor(engine: str | Executor, jobs: int, address: str | None = None) -> Iterator[Executor]:
+    """An executor for ``engine`` with ``jobs`` workers, shut down on exit unless the caller passed it in."""
+    if isinstance(engine, Executor):
+        yield engine
+        return
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if engine == "local":
+        if address is not None:
+            raise ValueError("address is for engine='dask'; the local engine runs processes on this machine")
+        with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
+            yield pool
+    elif engine == "dask":
+        with _dask_client(jobs, address) as client:
+            yield client.get_executor()
+    else:
+        raise unknown_name("study engine", engine, list(ENGINES))
+
+
+@contextmanager
+def _dask_client(jobs: int, address: str | None) -> Iterator[Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError("engine='dask' needs dask.distributed: pip install 'predictbench[dask]'") from exc
+    if address is not None:
+        with Client(address) as client:
+            yield client
+        return
+    with (
+        LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
