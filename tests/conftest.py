@@ -10,6 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# no test may depend on wall-clock time: hypothesis' per-example deadline fails on a loaded 2-core machine
+settings.register_profile("predictbench", deadline=None)
+settings.load_profile("predictbench")
 
 SHARED_DATA_DIR = Path(__file__).parents[1].parent / "shared" / "benchmarks_data"
 SKIP_REASON = f"shared benchmark data not found at {SHARED_DATA_DIR} (present in CI; see DESIGN.md)"

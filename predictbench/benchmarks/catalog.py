@@ -11,6 +11,7 @@ from predictbench.types import PredictBenchError
 
 NATS_DATASETS = ("cifar10-valid", "cifar10", "cifar100", "imagenet16-120")
 NB201_TABLE_DATASETS = ("cifar10", "cifar100", "imagenet16-120")
+NBGRAPH_DATASETS = ("cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv", "proteins")
 
 
 class BenchmarkNotConverted(PredictBenchError, FileNotFoundError):
@@ -85,6 +86,16 @@ def _entries() -> list[CatalogEntry]:
             "(108 epochs) or nasbench_full.tfrecord (4/12/36/108 epochs)",
         )
     )
+    entries += [
+        CatalogEntry(
+            f"nbgraph/{ds}",
+            "nas-bench-graph",
+            "",
+            f"NAS-Bench-Graph {ds}: validation and test performance, latency and parameters of every GNN "
+            "architecture (nas-bench-graph package)",
+        )
+        for ds in NBGRAPH_DATASETS
+    ]
     return entries
 
 

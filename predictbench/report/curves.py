@@ -30,17 +30,26 @@ def bootstrap_band(values: np.ndarray, *, n_boot: int = 1000, seed: int = 0) -> 
 
 
 def curve_table(records: pd.DataFrame, budgets: list[int], column: str = "incumbent_report") -> pd.DataFrame:
-    """Mean ± std and 95% CI of the incumbent's value at fixed budgets, one row per searcher."""
+    """Mean ± std and 95% CI of the incumbent's value at fixed budgets, one row per searcher.
+
+    ``rank`` orders searchers by the mean at the largest budget (1 = best; empty for searchers whose runs are
+    shorter than that budget); rows are sorted by it.
+    """
     rows = []
+    final = max(budgets)
     for name, values in trajectories(records, column).items():
         low, high = bootstrap_band(values)
         row: dict[str, object] = {"searcher": name, "runs": len(values)}
+        row["mean at final"] = values[:, final - 1].mean() if final <= values.shape[1] else np.nan
         for budget in budgets:
             if budget <= values.shape[1]:
                 at = values[:, budget - 1]
                 row[f"T={budget}"] = f"{at.mean():.2f} ± {at.std():.2f} [{low[budget - 1]:.2f}, {high[budget - 1]:.2f}]"
         rows.append(row)
-    return pd.DataFrame(rows).set_index("searcher")
+    table = pd.DataFrame(rows).set_index("searcher")
+    rank = table.pop("mean at final").rank(ascending=False, method="min").astype("Int64")
+    table.insert(0, "rank", rank)
+    return table.sort_values("rank", na_position="last")
 
 
 def queries_to_optimum(records: pd.DataFrame) -> pd.DataFrame:

@@ -41,18 +41,3 @@ def predictor_leaderboard(records: pd.DataFrame, metric: str = PRIMARY) -> pd.Da
     wide.insert(0, "rank", wide["AUC"].rank(ascending=False, method="min").astype(int))
     wide.attrs["sizes"] = sizes.tolist()
     return wide.sort_values("rank")
-
-
-def to_markdown(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    """A GitHub-flavoured Markdown table (no extra dependency)."""
-    frame = frame.reset_index()
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---" for c in frame.columns) + "|"
-
-    def cell(value: object) -> str:
-        if isinstance(value, float | np.floating):
-            return "" if np.isnan(value) else format(float(value), floatfmt)
-        return str(value)
-
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])

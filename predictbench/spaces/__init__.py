@@ -11,6 +11,8 @@ SPACES = Registry("search space")
 SPACES.register("nb201", "predictbench.spaces.nb201:NB201Space")
 SPACES.register("nats-sss", "predictbench.spaces.nats_sss:NATSSizeSpace")
 SPACES.register("nb101", "predictbench.spaces.nb101:NB101Space")
+SPACES.register("nbgraph", "predictbench.spaces.nbgraph:NBGraphSpace")
+SPACES.register("nbgraph-proteins", "predictbench.spaces.nbgraph:NBGraphProteinsSpace")
 
 
 @cache

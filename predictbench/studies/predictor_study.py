@@ -28,7 +28,7 @@ from predictbench.benchmarks.store import MetricRef
 from predictbench.predictors.base import Predictor
 from predictbench.rng import spawn
 from predictbench.studies.metrics import all_metrics
-from predictbench.studies.results import ResultsFile, read_results
+from predictbench.studies.results import ResultsFile, read_results, store_provenance
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class PredictorStudy:
         scores = bench.metric(target.metric).to_score(values)
         out = ResultsFile(self.results)
         done = out.done(ID_FIELDS)
+        store = store_provenance(bench)
         cells = self.cells()
         splits: dict[int, Split] = {}
         for position, (name, n, seed) in enumerate(cells, 1):
@@ -135,6 +136,7 @@ class PredictorStudy:
             record = self._run_cell(name, split.train(n), split.test, scores, seed)
             record.update(dict(zip(ID_FIELDS, ident, strict=True)))
             record["fidelity"] = target.fidelity
+            record.update(store)
             out.append(record)
             if progress:
                 progress(position, len(cells), f"{name} n={n} seed={seed} tau={record['kendall_tau']:.3f}")

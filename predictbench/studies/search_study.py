@@ -26,12 +26,14 @@ from predictbench.oracle import Oracle
 from predictbench.rng import spawn
 from predictbench.search import make_searcher, run_search
 from predictbench.studies.engines import open_executor
-from predictbench.studies.results import ResultsFile, read_results
+from predictbench.studies.results import ResultsFile, read_results, store_provenance
 
 log = logging.getLogger(__name__)
 
 ID_FIELDS = ("study", "benchmark", "searcher", "budget", "seed")
 Progress = Callable[[int, int, str], None]
+OracleFactory = Callable[..., Oracle]
+"""``factory(bench, budget=..., seed=...) -> Oracle``: another signal than a table column (e.g. a supernet)."""
 
 
 def incumbent_trajectory(oracle: Oracle, reported: np.ndarray, codes: np.ndarray) -> dict[str, list[float]]:
@@ -57,17 +59,24 @@ def run_one(
     seed: int,
     search: MetricRef,
     report: MetricRef,
+    oracle_factory: OracleFactory | None = None,
 ) -> dict[str, Any]:
     """One search run; returns its record (without the study's id fields)."""
-    oracle = Oracle(bench, metric=search, budget=budget, seed=int(spawn(seed, "oracle-seed").integers(2**31)))
+    oracle_seed = int(spawn(seed, "oracle-seed").integers(2**31))
+    if oracle_factory is None:
+        oracle = Oracle(bench, metric=search, budget=budget, seed=oracle_seed)
+    else:
+        oracle = oracle_factory(bench, budget=budget, seed=oracle_seed)
     instance = make_searcher(searcher, bench.space, seed=int(spawn(seed, "searcher-seed").integers(2**31)), **options)
     run_search(instance, oracle)
     codes = bench.codes([q.arch for q in oracle.history])
     reported = bench.column(report.metric, fidelity=report.fidelity)
-    search_values = bench.column(search.metric, fidelity=search.fidelity)
-    optimum = np.nanmax(bench.metric(search.metric).to_score(search_values))
-    scores = np.array([q.score for q in oracle.history])
-    hit = np.flatnonzero(scores >= optimum)
+    signal = oracle.metric
+    hit = np.array([], dtype=np.int64)
+    if signal == search:  # the optimum of the signal is known only for a column of the table
+        search_values = bench.column(search.metric, fidelity=search.fidelity)
+        optimum = np.nanmax(bench.metric(search.metric).to_score(search_values))
+        hit = np.flatnonzero(np.array([q.score for q in oracle.history]) >= optimum)
     record: dict[str, Any] = incumbent_trajectory(oracle, reported, codes)
     final = oracle.best()
     record.update(
@@ -77,7 +86,7 @@ def run_one(
             "final_search": final.value,
             "final_report": float(reported[bench.codes([final.arch])[0]]),
             "queries_to_optimum": int(hit[0]) + 1 if len(hit) else None,
-            "search_metric": f"{search.metric}@{search.fidelity}",
+            "search_metric": f"{signal.metric}@{signal.fidelity}",
             "report_metric": f"{report.metric}@{report.fidelity}",
             "options": dict(options),
             "version": __version__,
@@ -105,7 +114,8 @@ class SearchStudy:
     the label. Results are appended per run; a rerun skips recorded runs. ``jobs > 1`` runs ``jobs`` runs at a
     time on ``engine`` (:mod:`predictbench.studies.engines`: ``"local"`` processes, ``"dask"`` — a new local
     cluster or the scheduler at ``address`` — or an Executor you own); the benchmark is then loaded by name in
-    each worker.
+    each worker. ``oracle_factory`` (called as ``factory(bench, budget=..., seed=...)``) replaces the table Oracle,
+    e.g. by a :class:`~predictbench.supernet.oracle.SupernetOracle`; its runs stay in this process.
 
     Examples
     --------
@@ -126,6 +136,7 @@ class SearchStudy:
     root: str | Path | None = None
     engine: str | Executor = "local"
     address: str | None = None
+    oracle_factory: OracleFactory | None = None
     _bench: TabularBenchmark | None = field(default=None, init=False, repr=False)
 
     @property
@@ -167,15 +178,19 @@ class SearchStudy:
                     todo.append((ident, label, seed))
         total, finished = len(seeds) * len(self.searchers), len(seeds) * len(self.searchers) - len(todo)
 
+        store = store_provenance(bench)
+
         def record(ident: tuple[Any, ...], rec: dict[str, Any]) -> None:
             nonlocal finished
             rec.update(dict(zip(ID_FIELDS, ident, strict=True)))
+            rec.update(store)
             out.append(rec)
             finished += 1
             if progress:
                 progress(finished, total, f"{ident[2]} seed={ident[4]} final={rec['final_report']:.2f}")
 
         parallel = self.jobs > 1 or isinstance(self.engine, Executor) or self.address is not None
+        parallel = parallel and self.oracle_factory is None
         if parallel and todo and not isinstance(self.benchmark, TabularBenchmark):
             root = self.root if self.root is not None else str(bench.path.parents[len(Path(bench.name).parts) - 1])
             args = [
@@ -189,7 +204,17 @@ class SearchStudy:
             for ident, label, seed in todo:
                 name, options = self._spec(label)
                 record(
-                    ident, run_one(bench, name, options, budget=self.budget, seed=seed, search=search, report=report)
+                    ident,
+                    run_one(
+                        bench,
+                        name,
+                        options,
+                        budget=self.budget,
+                        seed=seed,
+                        search=search,
+                        report=report,
+                        oracle_factory=self.oracle_factory,
+                    ),
                 )
         frame = read_results(self.results)
         return frame[(frame["study"] == self.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)

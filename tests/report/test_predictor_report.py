@@ -42,6 +42,10 @@ def test_report_writes_markdown_and_png(tmp_path: Path) -> None:
     assert "- seeds: 0..4 (5 seeds)" in text
     png = (out / "tau_vs_train_size.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    html = (out / "index.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<title>Toy</title>" in html and html.count("<table>") == 4
+    assert "| AUC | 5 | 5/0/0 |" in text  # good beats bad on every seed
+    assert not (out / "quality_vs_cost.png").exists()  # these records hold no fit times
 
 
 def test_markdown_table_shape() -> None:

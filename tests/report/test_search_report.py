@@ -47,5 +47,8 @@ def test_bootstrap_band_brackets_the_mean() -> None:
 def test_search_report_files(tmp_path: Path) -> None:
     out = search_report(_records(), tmp_path / "s", title="Toy search")
     text = (out / "README.md").read_text()
-    assert text.startswith("# Toy search") and "| smart | 6 |" in text and "T=20" in text
-    assert (out / "best_so_far.png").read_bytes()[:4] == b"\x89PNG"
+    assert text.startswith("# Toy search") and "| smart | 1 | 6 |" in text and "| random | 2 | 6 |" in text
+    assert "| T=20 | 6 | 6/0/0 |" in text  # smart beats random on every paired seed
+    for figure in ("best_so_far.png", "queries_to_optimum.png"):
+        assert (out / figure).read_bytes()[:4] == b"\x89PNG" and f"]({figure})" in text
+    assert (out / "index.html").read_text().count("data:image/png;base64,") == 2

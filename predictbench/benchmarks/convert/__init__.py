@@ -17,5 +17,6 @@ CONVERTERS.register("nb201-pth", "predictbench.benchmarks.convert.nb201_pth:conv
 CONVERTERS.register("table", "predictbench.benchmarks.convert.table:convert")
 CONVERTERS.register("nb201-tables", "predictbench.benchmarks.convert.nb201_tables:convert")
 CONVERTERS.register("nb101-tfrecord", "predictbench.benchmarks.convert.nb101_tfrecord:convert")
+CONVERTERS.register("nas-bench-graph", "predictbench.benchmarks.convert.nbgraph:convert")
 
 __all__ = ["CONVERTERS"]

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from predictbench.report.provenance import component_configs, provenance_facts
+from predictbench.studies.results import ResultsFile, command_line, read_results, store_sha256
+
+
+def test_store_hash_is_stable_and_sees_changes(tmp_path: Path) -> None:
+    store = tmp_path / "toy"
+    store.mkdir()
+    (store / "meta.json").write_text('{"name": "toy"}')
+    (store / "results.parquet").write_bytes(b"\x00\x01")
+    first = store_sha256(store)
+    assert first == store_sha256(store) and len(first) == 64
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("meta.json", "results.parquet"):
+        (copy / name).write_bytes((store / name).read_bytes())
+    assert store_sha256(copy) == first  # content, not location
+    (store / "results.parquet").write_bytes(b"\x00\x02\x03")
+    assert store_sha256(store) != first
+    with pytest.raises(FileNotFoundError, match="no store files"):
+        store_sha256(tmp_path / "missing")
+
+
+def test_records_are_stamped_with_time_and_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/predictbench", "predict", "-p", "lgbm:encoding=path x"])
+    assert command_line() == "predictbench predict -p 'lgbm:encoding=path x'"
+    rf = ResultsFile(tmp_path / "r.jsonl")
+    rf.append({"a": 1})
+    rf.append({"a": 2, "command": "given"})
+    frame = read_results(rf.path)
+    assert frame["command"].tolist() == ["predictbench predict -p 'lgbm:encoding=path x'", "given"]
+    assert pd.to_datetime(frame["recorded_at"]).notna().all()
+    monkeypatch.setattr(sys, "argv", ["/x/site-packages/pytest/__main__.py", "-q"])
+    assert command_line() == "python -m pytest -q"
+    monkeypatch.setattr(sys, "argv", [""])
+    assert command_line() == ""
+
+
+def test_configs_separate_shared_and_per_cell_parameters() -> None:
+    records = pd.DataFrame(
+        {"predictor": ["a", "a", "b"], "params": [{"alpha": 1, "seed": 5}, {"alpha": 1, "seed": 9}, {"k": "v"}]}
+    )
+    table = component_configs(records, "predictor", "params")
+    assert table.loc["a"].tolist() == ['{"alpha": 1}', "seed"]
+    assert table.loc["b"].tolist() == ['{"k": "v"}', ""]
+
+
+def test_facts_from_old_records_say_not_recorded() -> None:
+    records = pd.DataFrame({"benchmark": ["toy/x"] * 2, "seed": [0, 1], "version": ["0.1.0"] * 2})
+    facts = dict(provenance_facts(records, {"budgets": "10"}).items)
+    assert facts["store sha256 (toy/x)"] == "not recorded" and facts["command"] == "not recorded"
+    assert facts["budgets"] == "10" and facts["seeds"] == "[0, 1]" and facts["records"] == "2"
