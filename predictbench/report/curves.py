@@ -53,17 +53,24 @@ def curve_table(records: pd.DataFrame, budgets: list[int], column: str = "incumb
 
 
 def queries_to_optimum(records: pd.DataFrame) -> pd.DataFrame:
-    """Per searcher: runs, fraction that found the optimum (by the search metric), median/mean queries."""
+    """Per searcher: runs, fraction that found the optimum (by the search metric), and queries to it.
+
+    ``median_queries`` is the median over ALL runs, a run that missed counting as "more than its budget": it is
+    ``inf`` when half the runs or more missed (the median is then beyond the budget, not known).
+    ``median_queries_found`` and ``mean_queries_found`` describe the runs that found it only (biased low).
+    """
     rows = []
     for name, group in records.groupby("searcher"):
-        hits = group["queries_to_optimum"].dropna().astype(float)
+        queries = group["queries_to_optimum"].astype(float)
+        hits = queries.dropna()
         rows.append(
             {
                 "searcher": name,
                 "runs": len(group),
                 "found": len(hits) / len(group),
-                "median_queries": float(np.median(hits)) if len(hits) else float("nan"),
-                "mean_queries": float(hits.mean()) if len(hits) else float("nan"),
+                "median_queries": float(np.median(queries.fillna(np.inf))),
+                "median_queries_found": float(np.median(hits)) if len(hits) else float("nan"),
+                "mean_queries_found": float(hits.mean()) if len(hits) else float("nan"),
             }
         )
     return pd.DataFrame(rows).set_index("searcher")

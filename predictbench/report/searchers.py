@@ -77,9 +77,10 @@ def search_report(records: pd.DataFrame, out_dir: str | Path, *, title: str = "S
         *significance_blocks(records, board, budgets),
         Heading("Queries to reach the optimum of the search signal"),
         Paragraph(
-            f"found = fraction of runs that queried the optimum; x vs {reference} = how many times fewer queries "
-            "(median) than the reference, counting a run that missed as its budget (conservative for a searcher "
-            "that misses)."
+            "found = fraction of runs that queried the optimum; median_queries = median over all runs, a run that "
+            "missed counting as more than its budget (inf: half the runs or more missed); *_found = over the runs "
+            f"that found it only; x vs {reference} = how many times fewer queries (median) than the reference, "
+            "counting a run that missed as its budget (conservative for a searcher that misses)."
         ),
         Table(optimum),
         Figure(OPTIMUM_FIGURE, "Fraction of runs that reached the optimum within q queries"),

@@ -31,6 +31,9 @@ def test_optimum_counts_and_conservative_ratios() -> None:
     table = queries_to_optimum(records)
     assert table.loc["smart", "found"] == 1.0 and table.loc["random", "found"] == 0.0
     assert table.loc["smart", "median_queries"] == pytest.approx(10.5)
+    assert table.loc["random", "median_queries"] == np.inf and np.isnan(table.loc["random", "median_queries_found"])
+    half = records[(records["searcher"] == "smart") | (records["seed"] < 2)]  # random: 2 runs, both missed
+    assert queries_to_optimum(half).loc["smart", "median_queries_found"] == pytest.approx(10.5)
     ratios = efficiency_ratios(records, "random")
     assert ratios["smart"] == pytest.approx(20 / 10.5) and ratios["random"] == 1.0
     with pytest.raises(ValueError, match="reference searcher 'rea'"):
