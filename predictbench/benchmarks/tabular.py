@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,6 @@ class TabularBenchmark:
         self.metrics: dict[str, Metric] = dict(store.meta.metrics)
         self.fidelities: tuple[int, ...] = store.meta.fidelities
         self.seeds: tuple[int, ...] = store.meta.seeds
-        self._keys = store.archs["key"].to_numpy(dtype=object)
-        self._key_index = pd.Index(self._keys, dtype=object)
         self._code_of: dict[str, int] | None = None
         self._result_codes = store.arch_rows
         results = store.values
@@ -91,7 +90,16 @@ class TabularBenchmark:
         return f"TabularBenchmark({self.name!r}, {len(self)} archs, {len(self.metrics)} metrics)"
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._store.archs)
+
+    @functools.cached_property
+    def _keys(self) -> np.ndarray:
+        # built on first use: 423,624 NB101 keys as Python strings cost ~0.1 s that loading alone does not need
+        return self._store.archs["key"].to_numpy(dtype=object)
+
+    @functools.cached_property
+    def _key_index(self) -> pd.Index:
+        return pd.Index(self._keys, dtype=object)
 
     @property
     def archs_table(self) -> pd.DataFrame:
