@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, features_of, seed_int
+from predictbench.validation import check_int
 
 
 class RidgePredictor(Predictor):
@@ -146,12 +147,6 @@ class RandomForestPredictor(Predictor):
 # ---- small multilayer perceptrons (torch for training, numpy for prediction) ------------------------------
 
 LOSSES = ("mse", "mae")
-
-
-def check_int(name: str, value: Any, low: int) -> None:
-    """Raise ValueError unless ``value`` is an int (not a bool) >= ``low``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
 def check_mlp_params(

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, features_of, seed_int
-from predictbench.predictors.baselines import check_int
+from predictbench.validation import check_int
 
 ProxySpec = tuple[str, ...] | list[str] | str | None
 

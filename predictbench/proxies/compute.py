@@ -57,9 +57,10 @@ import numpy as np
 import pandas as pd
 
 from predictbench.benchmarks.store import read_store, validate_store
+from predictbench.jsonl import open_for_append, read_records, write_line
 from predictbench.paths import atomic_path, atomic_write_text
 from predictbench.proxies import PROXY_METRICS, resolve_proxy_name
-from predictbench.types import DataFormatError, Metric
+from predictbench.types import Metric
 
 log = logging.getLogger(__name__)
 
@@ -190,42 +191,20 @@ def _compute_one(space: str, key: str, settings: ComputeSettings) -> dict[str, A
 
 
 class _PartialFile:
-    """Append-only JSON lines, one per finished architecture; a torn last line is dropped."""
+    """Append-only JSON lines, one per finished architecture (:mod:`predictbench.jsonl`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        out = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                if number == len(lines):
-                    log.warning("%s: ignoring a partial last line (interrupted write)", self.path)
-                    continue
-                raise DataFormatError(f"{self.path}:{number}: not a JSON record ({exc.msg})") from exc
-        return out
+        return read_records(self.path)
 
     def open(self) -> Any:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            data = self.path.read_bytes()
-            if data and not data.endswith(b"\n"):
-                with open(self.path, "r+b") as handle:
-                    handle.truncate(data.rfind(b"\n") + 1)
-        return open(self.path, "a", encoding="utf-8")
+        return open_for_append(self.path)
 
     @staticmethod
     def write(handle: Any, record: dict[str, Any]) -> None:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+        write_line(handle, json.dumps(record, sort_keys=True))
 
 
 # --------------------------------------------------------------------------------------------------

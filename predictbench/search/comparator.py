@@ -21,9 +21,10 @@ import numpy as np
 
 from predictbench.benchmarks.tabular import ProxyTable
 from predictbench.predictors.base import Predictor
-from predictbench.search.guided import GUIDED_LGBM, ModelSearcher, PredictorSpec, resolve_predictor
+from predictbench.search.guided import GUIDED_LGBM, PredictorSpec, QueueSearcher, resolve_predictor
 from predictbench.spaces import SearchSpace
 from predictbench.types import Arch
+from predictbench.validation import check_int
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def win_probability(model: Predictor, candidates: Any, baseline: Any, *, scale: 
     return np.asarray(1.0 / (1.0 + np.exp(-diff / max(scale, 1e-12))))
 
 
-class ComparatorGuidedSearch(ModelSearcher):
+class ComparatorGuidedSearch(QueueSearcher):
     """CTNAS-style search: query the candidates most likely to beat the best architecture found so far.
 
     Parameters
@@ -95,22 +96,19 @@ class ComparatorGuidedSearch(ModelSearcher):
         batch_size: int = 5,
         escape: float | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, inputs=inputs)
-        for name, value in (
-            ("n_initial", n_initial),
-            ("n_candidates", n_candidates),
-            ("top_k", top_k),
-            ("max_edits", max_edits),
-            ("batch_size", batch_size),
+        super().__init__(space, seed=seed, inputs=inputs, n_initial=n_initial)
+        for name, value, low in (
+            ("n_initial", n_initial, 1),
+            ("n_candidates", n_candidates, 1),
+            ("top_k", top_k, 1),
+            ("max_edits", max_edits, 1),
+            ("batch_size", batch_size, 1),
+            ("local_k", local_k, 0),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if isinstance(local_k, bool) or not isinstance(local_k, int) or local_k < 0:
-            raise ValueError(f"local_k must be an int >= 0, got {local_k!r}")
+            check_int(name, value, low)
         if not 0.0 <= random_fraction <= 1.0:
             raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction!r}")
         self.predictor = default_comparator() if predictor is None else resolve_predictor(predictor)
-        self.n_initial = n_initial
         self.n_candidates = n_candidates
         self.top_k = top_k
         self.max_edits = max_edits
@@ -122,7 +120,6 @@ class ComparatorGuidedSearch(ModelSearcher):
         self.escape = escape
         self.escapes = 0
         self.baseline: Arch | None = None
-        self._queue: list[Arch] = []
 
     def _refill(self) -> None:
         X, y = self.training_data()
@@ -154,23 +151,3 @@ class ComparatorGuidedSearch(ModelSearcher):
         order = np.argsort(-p_win, kind="stable")[: self.batch_size]
         self._queue = [pool[int(i)] for i in order]
         log.debug("comparator step: baseline %s, best P(win) %.3f", self.baseline.key, float(p_win[order[0]]))
-
-    def ask(self, n: int = 1) -> list[Arch]:
-        out: list[Arch] = []
-        while len(out) < n:
-            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
-                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
-                if not fresh:
-                    break
-                out.extend(fresh)
-                continue
-            self._queue = [a for a in self._queue if a.key not in self._proposed]
-            if not self._queue:
-                self._refill()
-                if not self._queue:
-                    out.extend(self._random_unseen(n - len(out)))
-                    break
-            arch = self._queue.pop(0)
-            self._claim(arch)
-            out.append(arch)
-        return out

@@ -17,6 +17,7 @@ from predictbench.benchmarks.tabular import ProxyTable
 from predictbench.search.guided import ModelSearcher, PredictorSpec, resolve_predictor
 from predictbench.spaces import SearchSpace
 from predictbench.types import Arch
+from predictbench.validation import check_int
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,9 @@ class GBDTNASSearch(ModelSearcher):
     ) -> None:
         super().__init__(space, seed=seed, inputs=inputs)
         for name, value, low in (("n_initial", n_initial, 2), ("top_k", top_k, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1):
-            raise ValueError(f"rounds must be None or an int >= 1, got {rounds!r}")
+            check_int(name, value, low)
+        if rounds is not None:
+            check_int("rounds", rounds, 1)
         if pool != "all" and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
             raise ValueError(f"pool must be 'all' or a positive int, got {pool!r}")
         self.predictor = resolve_predictor(predictor, GBDT_NAS_LGBM)

@@ -31,6 +31,7 @@ from predictbench.predictors.base import Predictor
 from predictbench.search.base import Searcher
 from predictbench.spaces import SearchSpace
 from predictbench.types import Arch
+from predictbench.validation import check_int
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,40 @@ class ModelSearcher(Searcher):
         return list(seen.values())
 
 
-class PredictorGuidedSearch(ModelSearcher):
+class QueueSearcher(ModelSearcher):
+    """A model-based searcher that queries ``n_initial`` random cells, then serves a queue that :meth:`_refill`
+    (one model fit) fills with the next candidates to query."""
+
+    def __init__(self, space: SearchSpace, *, seed: int = 0, inputs: ProxyTable | None = None, n_initial: int) -> None:
+        super().__init__(space, seed=seed, inputs=inputs)
+        self.n_initial = n_initial
+        self._queue: list[Arch] = []
+
+    def _refill(self) -> None:
+        raise NotImplementedError
+
+    def ask(self, n: int = 1) -> list[Arch]:
+        out: list[Arch] = []
+        while len(out) < n:
+            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
+                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
+                if not fresh:
+                    break
+                out.extend(fresh)
+                continue
+            self._queue = [a for a in self._queue if a.key not in self._proposed]
+            if not self._queue:
+                self._refill()
+                if not self._queue:
+                    out.extend(self._random_unseen(n - len(out)))
+                    break
+            arch = self._queue.pop(0)
+            self._claim(arch)
+            out.append(arch)
+        return out
+
+
+class PredictorGuidedSearch(QueueSearcher):
     """BANANAS-style search: ensemble predictor + mutation candidate pool + Thompson sampling / UCB.
 
     Parameters
@@ -336,7 +370,7 @@ class PredictorGuidedSearch(ModelSearcher):
         batch_size: int = 1,
         beta: float = 1.0,
     ) -> None:
-        super().__init__(space, seed=seed, inputs=inputs)
+        super().__init__(space, seed=seed, inputs=inputs, n_initial=n_initial)
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
         for name, value, low in (
@@ -349,12 +383,10 @@ class PredictorGuidedSearch(ModelSearcher):
             ("ensemble_size", ensemble_size, 1),
             ("batch_size", batch_size, 1),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            check_int(name, value, low)
         if not 0.0 <= random_fraction <= 1.0:
             raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction!r}")
         self.predictor = resolve_predictor(predictor)
-        self.n_initial = n_initial
         self.n_candidates = n_candidates
         self.top_k = top_k
         self.max_edits = max_edits
@@ -365,7 +397,6 @@ class PredictorGuidedSearch(ModelSearcher):
         self.ensemble_size = ensemble_size
         self.batch_size = batch_size
         self.beta = beta
-        self._queue: list[Arch] = []
 
     def _refill(self) -> None:
         X, y = self.training_data()
@@ -390,23 +421,3 @@ class PredictorGuidedSearch(ModelSearcher):
         values = acquire(ensemble.predict_members(self.batch(pool)), self.acquisition, self.rng, beta=self.beta)
         order = np.argsort(-values, kind="stable")[: self.batch_size]
         self._queue = [pool[int(i)] for i in order]
-
-    def ask(self, n: int = 1) -> list[Arch]:
-        out: list[Arch] = []
-        while len(out) < n:
-            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
-                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
-                if not fresh:
-                    break
-                out.extend(fresh)
-                continue
-            self._queue = [a for a in self._queue if a.key not in self._proposed]
-            if not self._queue:
-                self._refill()
-                if not self._queue:
-                    out.extend(self._random_unseen(n - len(out)))
-                    break
-            arch = self._queue.pop(0)
-            self._claim(arch)
-            out.append(arch)
-        return out

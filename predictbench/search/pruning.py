@@ -47,6 +47,7 @@ from predictbench.search.base import Searcher
 from predictbench.spaces import SearchSpace
 from predictbench.spaces.base import CellGraph
 from predictbench.types import Arch, OutOfSpaceError
+from predictbench.validation import check_int
 
 log = logging.getLogger(__name__)
 
@@ -660,8 +661,7 @@ class PrunedSearch(Searcher):
     ) -> None:
         super().__init__(space, seed=seed)
         for name, value, low in (("rounds", rounds, 0), ("queries_per_round", queries_per_round, 2)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            check_int(name, value, low)
         self.inner_name = inner
         self.rounds = rounds
         self.queries_per_round = queries_per_round

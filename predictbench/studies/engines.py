@@ -2,7 +2,9 @@
 
 A study hands each run to a :class:`concurrent.futures.Executor`; an engine is how that executor is made:
 
-- ``"local"``: a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` processes (the default);
+- ``"local"``: a :class:`~concurrent.futures.ProcessPoolExecutor` with ``jobs`` processes (the default), started
+  by a fork server (spawn where there is none), so a script using it needs the usual
+  ``if __name__ == "__main__":`` guard;
 - ``"dask"``: a ``dask.distributed`` client's executor, connected to ``address`` (a running scheduler, e.g.
   ``tcp://10.0.0.5:8786``) or, without an address, to a new ``LocalCluster`` of ``jobs`` single-threaded worker
   processes that is closed afterwards. Workers load the benchmark by name from the same data root, so on a real
@@ -15,6 +17,7 @@ Results come back to the calling process, which alone appends them to the result
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -37,8 +40,17 @@ def open_executor(engine: str | Executor, jobs: int, address: str | None = None)
     if engine == "local":
         if address is not None:
             raise ValueError("address is for engine='dask'; the local engine runs processes on this machine")
-        with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
+        # forkserver/spawn, not fork: a worker forked after the parent trained LightGBM (OpenMP) can deadlock
+        context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        pool = ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1), mp_context=context)
+        try:
             yield pool
+        except BaseException:  # Ctrl-C or a failed run: drop queued runs instead of finishing them for nothing
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     elif engine == "dask":
         with _dask_client(jobs, address) as client:
             yield client.get_executor()

@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import shlex
 import sys
 from collections.abc import Iterable
@@ -24,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from predictbench.jsonl import open_for_append, read_records, write_line
 from predictbench.paths import file_sha256
-from predictbench.types import DataFormatError
 
 if TYPE_CHECKING:
     from predictbench.benchmarks import TabularBenchmark
@@ -49,32 +48,12 @@ class ResultsFile:
         self.path = Path(path)
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        out = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                if number == len(lines):
-                    log.warning("%s: ignoring a partial last line (interrupted write)", self.path)
-                    continue
-                raise DataFormatError(f"{self.path}:{number}: not a JSON record ({exc.msg})") from exc
-        return out
+        return read_records(self.path)
 
     def append(self, record: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         stamp = {"recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": command_line()}
-        line = json.dumps(stamp | record, sort_keys=True, default=_jsonable) + "\n"
-        if self.path.exists():
-            _drop_partial_last_line(self.path)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with open_for_append(self.path) as handle:
+            write_line(handle, json.dumps(stamp | record, sort_keys=True, default=_jsonable))
 
     def done(self, id_fields: Iterable[str]) -> set[tuple[Any, ...]]:
         fields = tuple(id_fields)
@@ -125,17 +104,6 @@ def _hash_files(folder: str, signature: tuple[tuple[str, int, int], ...]) -> str
 def store_provenance(bench: TabularBenchmark) -> dict[str, str]:
     """Record fields identifying the store ``bench`` was read from: ``store_sha256`` and ``store_created``."""
     return {"store_sha256": store_sha256(bench.path), "store_created": str(bench.meta.provenance.get("created", ""))}
-
-
-def _drop_partial_last_line(path: Path) -> None:
-    """Cut a trailing line that a crashed run left without its newline (it was never a complete record)."""
-    data = path.read_bytes()
-    if not data or data.endswith(b"\n"):
-        return
-    keep = data.rfind(b"\n") + 1
-    log.warning("%s: dropping a partial last line left by an interrupted run", path)
-    with open(path, "r+b") as handle:
-        handle.truncate(keep)
 
 
 def _hashable(value: Any) -> Any:

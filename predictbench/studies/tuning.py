@@ -226,7 +226,7 @@ class TunedPredictor(Predictor):
     # -- the Predictor contract --
 
     def fit(self, X: Any, y: np.ndarray) -> TunedPredictor:
-        from predictbench.predictors.baselines import check_int
+        from predictbench.validation import check_int
 
         check_int("n_trials", self.n_trials, 1)
         check_int("cv", self.cv, 2)
