@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
-import ast
 import logging
+import os
+import shlex
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from predictbench.experiment import Component, ExperimentError, parse_spec
 from predictbench.proxies.cli import proxies_app
 from predictbench.types import PredictBenchError
 
-app = typer.Typer(help="predictbench: performance prediction for NAS on tabular benchmarks.", no_args_is_help=True)
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from predictbench.experiment import Experiment
+
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 runtime failure (a failing computation or a missing dependency); "
+    "2 usage error or bad configuration (unknown option or name, invalid experiment file, benchmark not "
+    "converted); 130 interrupted (Ctrl-C: every finished result is kept, rerun the same command to resume)."
+)
+app = typer.Typer(
+    help="predictbench: performance prediction for NAS on tabular benchmarks.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+)
 data_app = typer.Typer(help="List, convert and inspect benchmark stores.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(proxies_app, name="proxies")
@@ -25,28 +51,42 @@ console = Console()
 err_console = Console(stderr=True)
 
 DEFAULT_BENCHMARK = "nb201-analog/cifar10"
-QUICKSTART_PREDICTORS = ("lgbm", "xgb", "lgbm:encoding=path", "ridge", "random")
+_state: dict[str, Any] = {"debug": False, "argv": None, "interrupt_reported": False}
 
 RootOption = Annotated[Path | None, typer.Option("--root", help="Data folder (default: see `data list`).")]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel local processes.")]
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+def _version(value: bool) -> None:
+    if value:
+        from predictbench import __version__
+
+        console.print(f"predictbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of unexpected errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """predictbench: performance prediction for NAS on tabular benchmarks."""
+    _state["debug"] = debug
 
 
 def parse_component(spec: str) -> tuple[str, str, dict[str, Any]]:
     """'lgbm:encoding=path,n_estimators=200' -> (label, 'lgbm', {...})."""
-    name, _, options = spec.partition(":")
-    params: dict[str, Any] = {}
-    for item in filter(None, options.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise typer.BadParameter(f"expected key=value in {spec!r}, got {item!r}")
-        params[key.strip()] = _parse_value(value.strip())
-    return spec, name.strip(), params
+    component = _component(spec)
+    return component.label, component.name, dict(component.params)
+
+
+def _component(spec: str) -> Component:
+    try:
+        return parse_spec(spec)
+    except ExperimentError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _progress() -> Progress:
@@ -60,6 +100,68 @@ def _progress() -> Progress:
         TextColumn("{task.fields[status]}"),
         console=console,
     )
+
+
+@contextmanager
+def _working(description: str) -> Iterator[None]:
+    """A spinner with elapsed time for steps that report no progress of their own (conversion, reports)."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+        bar.add_task(description, total=None)
+        yield
+
+
+def _with_progress(description: str, total: int, run: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``run(*args, progress=..., **kwargs)`` under a progress bar with ETA fed by its progress callback."""
+    with _progress() as progress:
+        task = progress.add_task(description, total=total, status="")
+
+        def update(done: int, total: int, status: str) -> None:
+            progress.update(task, completed=done, total=total, status=status)
+
+        return run(*args, progress=update, **kwargs)
+
+
+def _command_line() -> str:
+    argv = _state["argv"] if _state["argv"] is not None else sys.argv[1:]
+    return shlex.join(["predictbench", *argv])
+
+
+def _count_records(path: Path) -> int:
+    from predictbench.studies import ResultsFile
+
+    return len(ResultsFile(path).records()) if path.exists() else 0
+
+
+@contextmanager
+def _resumable(*results: Path) -> Iterator[None]:
+    """On Ctrl-C: say which results files keep the finished records and how to resume; exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        kept = [f"{path} ({_count_records(path)} records)" for path in results if path.exists()]
+        done = f"finished results are kept in {', '.join(kept)}" if kept else "no result was finished yet"
+        err_console.print(f"[yellow]interrupted[/yellow]: {done}; rerun `{_command_line()}` to resume", soft_wrap=True)
+        _state["interrupt_reported"] = True
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def _data_root(root: Path | None) -> Iterator[None]:
+    """Make ``--root`` the data folder of every store loaded by name, e.g. a searcher's proxy store option."""
+    from predictbench.paths import ENV_VAR
+
+    if root is None:
+        yield
+        return
+    previous = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(root)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = previous
 
 
 @data_app.command("list")
@@ -82,7 +184,11 @@ def data_list(root: RootOption = None) -> None:
 @data_app.command("convert")
 def data_convert(
     converter: Annotated[
-        str, typer.Argument(help="analog-nasbench | nats-tss | nats-sss | nb201-pth | nb201-tables | table")
+        str,
+        typer.Argument(
+            help="analog-nasbench | nats-tss | nats-sss | nb201-pth | nb201-tables | nb101-tfrecord | table "
+            "(see `data list` for which benchmark each writes)."
+        ),
     ],
     source: Annotated[
         Path | None, typer.Argument(help="Raw input (file or folder); optional for analog-nasbench.")
@@ -96,7 +202,7 @@ def data_convert(
 
     convert = CONVERTERS.get(converter)
     started = time.perf_counter()
-    with console.status(f"converting {converter} ..."):
+    with _working(f"converting {converter} ..."):
         written = convert(source, root=root or data_root(), force=force)
     for path in written:
         console.print(f"[green]store[/green] {path}")
@@ -104,7 +210,10 @@ def data_convert(
 
 
 @data_app.command("info")
-def data_info(name: str, root: RootOption = None) -> None:
+def data_info(
+    name: Annotated[str, typer.Argument(help="A converted benchmark, e.g. nb201-analog/cifar10.")],
+    root: RootOption = None,
+) -> None:
     """Metrics, fidelities, seeds and provenance of a converted benchmark."""
     from predictbench.benchmarks import load
 
@@ -127,58 +236,45 @@ def data_info(name: str, root: RootOption = None) -> None:
         console.print(f"  {entry['name']}  sha256 {entry['sha256']}")
 
 
-def run_predictor_study(
-    benchmark: str,
-    predictor_specs: list[str],
-    *,
-    sizes: list[int],
-    seeds: int,
-    test_size: int,
-    results: Path,
-    report_dir: Path | None,
-    root: Path | None,
-    study_name: str,
-) -> None:
-    from predictbench.benchmarks import load
-    from predictbench.predictors import make_predictor
-    from predictbench.studies import PredictorStudy
+def _print_predictor_board(frame: pd.DataFrame) -> None:
+    from predictbench.report import predictor_leaderboard
 
-    bench = load(benchmark, root=root)
-    predictors = {
-        label: make_predictor(name, **params) for label, name, params in map(parse_component, predictor_specs)
-    }
-    study = PredictorStudy(
-        bench, predictors, results=results, train_sizes=sizes, seeds=seeds, test_size=test_size, name=study_name
-    )
-    started = time.perf_counter()
-    with _progress() as progress:
-        task = progress.add_task(f"{study_name} on {benchmark}", total=len(study.cells()), status="")
+    board = predictor_leaderboard(frame)
+    cols = [c for c in board.columns if c.startswith("n=")][-3:]
+    table = Table(title="leaderboard (mean Kendall τ)")
+    for column in ["predictor", "rank", "AUC", *cols]:
+        table.add_column(column)
+    for name, row in board.iterrows():
+        table.add_row(str(name), str(int(row["rank"])), f"{row['AUC']:.3f}", *[f"{row[c]:.3f}" for c in cols])
+    console.print(table)
 
-        def update(done: int, total: int, status: str) -> None:
-            progress.update(task, completed=done, status=status)
 
-        frame = study.run(progress=update)
-    console.print(f"{len(frame)} records in {results} ({time.perf_counter() - started:.1f} s)")
-    if report_dir is not None:
-        from predictbench.report import predictor_leaderboard, predictor_report
+def _print_search_board(frame: pd.DataFrame) -> None:
+    final = frame.groupby("searcher")["final_report"].agg(["mean", "std", "count"]).sort_values("mean")[::-1]
+    hits = frame.groupby("searcher")["queries_to_optimum"].apply(lambda q: q.notna().mean())
+    table = Table(title=f"final {frame['report_metric'].iloc[0]} of the incumbent at budget {frame['budget'].max()}")
+    for column in ("searcher", "mean", "std", "runs", "found the search optimum"):
+        table.add_column(column)
+    for name, row in final.iterrows():
+        std = f"{row['std']:.3f}" if row["count"] > 1 else "-"
+        table.add_row(str(name), f"{row['mean']:.3f}", std, str(int(row["count"])), f"{hits[name]:.0%}")
+    console.print(table)
 
-        predictor_report(frame, report_dir, title=f"Predictor leaderboard: {benchmark}")
-        board = predictor_leaderboard(frame)
-        table = Table(title="leaderboard (mean Kendall τ)")
-        for column in ["predictor", "rank", "AUC", *[c for c in board.columns if c.startswith("n=")][-3:]]:
-            table.add_column(column)
-        for name, row in board.iterrows():
-            cols = [c for c in board.columns if c.startswith("n=")][-3:]
-            table.add_row(str(name), str(int(row["rank"])), f"{row['AUC']:.3f}", *[f"{row[c]:.3f}" for c in cols])
-        console.print(table)
-        console.print(f"report: {report_dir / 'README.md'}")
+
+def _build_predictors(components: Sequence[Component]) -> dict[str, Any]:
+    from predictbench.experiment import check_component
+    from predictbench.predictors import PREDICTORS, make_predictor
+
+    for component in components:
+        check_component(component, PREDICTORS, f"--predictor {component.label}")
+    return {c.label: make_predictor(c.name, **c.params) for c in components}
 
 
 def _sizes(text: str) -> list[int]:
     try:
         return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError as exc:
-        raise typer.BadParameter(f"sizes must be comma-separated integers, got {text!r}") from exc
+    except ValueError:
+        raise typer.BadParameter(f"sizes must be comma-separated integers, got {text!r}") from None
 
 
 @app.command()
@@ -186,13 +282,15 @@ def predict(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark name.")] = DEFAULT_BENCHMARK,
     predictor: Annotated[
         list[str] | None,
-        typer.Option("--predictor", "-p", help="Predictor, e.g. lgbm or 'lgbm:encoding=path' (repeat)."),
+        typer.Option("--predictor", "-p", help="Predictor, e.g. lgbm or 'lgbm:encoding=path' (repeat; default lgbm)."),
     ] = None,
     sizes: Annotated[
         str, typer.Option(help="Training sizes, comma-separated.")
     ] = "5,8,14,24,42,71,121,205,347,589,1000",
-    seeds: Annotated[int, typer.Option(help="Number of seeds (paired splits 0..seeds-1).")] = 20,
+    seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (paired splits 0..seeds-1).")] = 20,
     test_size: Annotated[int, typer.Option(help="Held-out test cells per seed.")] = 200,
+    target: Annotated[str | None, typer.Option(help="Target metric (default: the benchmark's report metric).")] = None,
+    jobs: JobsOption = 1,
     results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
         "results/predictors.jsonl"
     ),
@@ -200,18 +298,29 @@ def predict(
     name: Annotated[str, typer.Option(help="Study name recorded with each result.")] = "predictor-study",
     root: RootOption = None,
 ) -> None:
-    """Run a predictor study: predictors x training sizes x seeds, Kendall τ on held-out cells."""
-    run_predictor_study(
-        benchmark,
-        predictor or ["lgbm"],
-        sizes=_sizes(sizes),
-        seeds=seeds,
-        test_size=test_size,
-        results=results,
-        report_dir=report,
-        root=root,
-        study_name=name,
-    )
+    """Run a predictor study: predictors x training sizes x seeds, Kendall τ on held-out cells (resumable)."""
+    from predictbench.benchmarks import load
+    from predictbench.experiment_run import run_predictor_study
+    from predictbench.studies import PredictorStudy
+
+    with _data_root(root):
+        predictors = _build_predictors([_component(spec) for spec in predictor or ["lgbm"]])
+        bench = load(benchmark, root=root)
+        study = PredictorStudy(
+            bench, predictors, results=results, train_sizes=_sizes(sizes), seeds=seeds, test_size=test_size,
+            target=target, name=name,
+        )  # fmt: skip
+        started = time.perf_counter()
+        with _resumable(results):
+            frame = _with_progress(f"{name} on {benchmark}", len(study.cells()), run_predictor_study, study, jobs=jobs)
+        console.print(f"{len(frame)} records in {results} ({time.perf_counter() - started:.1f} s)")
+        _print_predictor_board(frame)
+        if report is not None:
+            from predictbench.report import predictor_report
+
+            with _working("writing the report"):
+                predictor_report(frame, report, title=f"Predictor leaderboard: {benchmark}")
+            console.print(f"report: {report / 'README.md'}")
 
 
 @app.command()
@@ -219,11 +328,13 @@ def search(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark name.")] = DEFAULT_BENCHMARK,
     searcher: Annotated[
         list[str] | None,
-        typer.Option("--searcher", "-s", help="Searcher, e.g. random or 'evolution:population_size=20' (repeat)."),
+        typer.Option(
+            "--searcher", "-s", help="Searcher, e.g. random or 'evolution:population_size=20' (repeat; default random)."
+        ),
     ] = None,
-    budget: Annotated[int, typer.Option(help="Distinct architectures per run.")] = 100,
-    seeds: Annotated[int, typer.Option(help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
-    jobs: Annotated[int, typer.Option(help="Parallel local processes.")] = 1,
+    budget: Annotated[int, typer.Option(min=1, help="Distinct architectures per run.")] = 100,
+    seeds: Annotated[int, typer.Option(min=1, help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
+    jobs: JobsOption = 1,
     results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
         "results/search.jsonl"
     ),
@@ -231,21 +342,33 @@ def search(
     name: Annotated[str, typer.Option(help="Study name recorded with each result.")] = "search-study",
     root: RootOption = None,
 ) -> None:
-    """Run a search study: searchers x seeds at a budget; the incumbent's reported value per query."""
+    """Run a search study: searchers x seeds at a budget; the incumbent's reported value per query (resumable)."""
+    from predictbench.benchmarks import load
+    from predictbench.experiment import check_component
+    from predictbench.search import SEARCHERS, make_searcher
     from predictbench.studies.search_study import SearchStudy
 
-    specs = {label: (kind, params) for label, kind, params in map(parse_component, searcher or ["random"])}
-    study = SearchStudy(benchmark, specs, results=results, budget=budget, seeds=seeds, name=name, jobs=jobs, root=root)
-    started = time.perf_counter()
-    with _progress() as progress:
-        task = progress.add_task(f"{name} on {benchmark}", total=seeds * len(specs), status="")
-        frame = study.run(progress=lambda done, total, status: progress.update(task, completed=done, status=status))
-    console.print(f"{len(frame)} runs in {results} ({time.perf_counter() - started:.1f} s)")
-    if report is not None:
-        from predictbench.report import search_report
+    with _data_root(root):
+        components = [_component(spec) for spec in searcher or ["random"]]
+        bench = load(benchmark, root=root)
+        for component in components:
+            check_component(component, SEARCHERS, f"--searcher {component.label}", ("space",))
+            make_searcher(component.name, bench.space, seed=0, **component.params)  # bad option values fail here
+        specs = {c.label: (c.name, dict(c.params)) for c in components}
+        study = SearchStudy(
+            benchmark, specs, results=results, budget=budget, seeds=seeds, name=name, jobs=jobs, root=root
+        )
+        started = time.perf_counter()
+        with _resumable(results):
+            frame = _with_progress(f"{name} on {benchmark}", seeds * len(specs), study.run)
+        console.print(f"{len(frame)} runs in {results} ({time.perf_counter() - started:.1f} s)")
+        _print_search_board(frame)
+        if report is not None:
+            from predictbench.report import search_report
 
-        search_report(frame, report, title=f"Search leaderboard: {benchmark}")
-        console.print(f"report: {report / 'README.md'}")
+            with _working("writing the report"):
+                search_report(frame, report, title=f"Search leaderboard: {benchmark}")
+            console.print(f"report: {report / 'README.md'}")
 
 
 @app.command("report")
@@ -260,65 +383,260 @@ def report_cmd(
     frame = read_results(*results)
     if frame.empty:
         raise PredictBenchError(f"no records in {', '.join(map(str, results))}")
-    if "searcher" in frame.columns:
-        from predictbench.report import search_report
+    with _working("writing the report"):
+        if "searcher" in frame.columns:
+            from predictbench.report import search_report
 
-        search_report(frame, out)
-    else:
-        predictor_report(frame, out)
+            search_report(frame, out)
+        else:
+            predictor_report(frame, out)
     console.print(f"report: {out / 'README.md'}")
+
+
+def _installed(components: Sequence[Component]) -> list[Component]:
+    """The components whose required modules are installed; prints a note for each one skipped."""
+    from predictbench.experiment_run import missing_modules
+
+    kept = []
+    for component in components:
+        missing = missing_modules(component)
+        if missing:
+            console.print(
+                f"[yellow]skipping[/yellow] {component.label}: needs {', '.join(missing)}, which is not installed"
+            )
+        else:
+            kept.append(component)
+    return kept
+
+
+def _grid(exp: Experiment) -> list[str]:
+    lines = []
+    if exp.predictors is not None:
+        p = exp.predictors
+        lines.append(
+            f"predictors: {', '.join(m.label for m in p.models)} x sizes {list(p.sizes)} x {len(p.seeds)} seeds, "
+            f"test size {p.test_size}, target {p.target or '(report metric)'}, jobs {p.jobs}"
+        )
+    if exp.search is not None:
+        s = exp.search
+        lines.append(
+            f"search: {', '.join(c.label for c in s.searchers)} x {len(s.seeds)} seeds at budget {s.budget}, "
+            f"jobs {s.jobs}"
+        )
+    return lines
+
+
+def _summary(exp: Experiment) -> list[str]:
+    lines = []
+    if exp.predictors is not None:
+        p = exp.predictors
+        lines.append(f"predictors: {len(p.models)} x {len(p.sizes)} sizes x {len(p.seeds)} seeds")
+    if exp.search is not None:
+        lines.append(f"search: {len(exp.search.searchers)} x {len(exp.search.seeds)} seeds, T={exp.search.budget}")
+    return lines
+
+
+def _list_experiments() -> None:
+    from predictbench.experiment import load_experiment, shipped_experiments
+
+    table = Table(title="shipped experiments (predictbench run NAME)")
+    table.add_column("name", no_wrap=True)
+    for column in ("description", "benchmarks", "studies"):
+        table.add_column(column, overflow="fold")
+    for name, path in shipped_experiments().items():
+        try:
+            exp = load_experiment(path)
+        except PredictBenchError as exc:  # e.g. a searcher another install does not register
+            table.add_row(name, f"[red]not runnable here[/red]: {exc}", "", "")
+            continue
+        table.add_row(name, exp.description, "\n".join(exp.benchmarks), "\n".join(_summary(exp)))
+    console.print(table)
+
+
+def _run_experiment(exp: Experiment, root: Path | None) -> None:
+    from predictbench.benchmarks import load
+    from predictbench.experiment_run import (
+        convert_missing,
+        predictor_study,
+        report_dir,
+        run_predictor_study,
+        search_study,
+        unconverted,
+        write_index,
+    )
+    from predictbench.paths import data_root
+    from predictbench.report import predictor_report, search_report
+
+    data = root or data_root()
+    started = time.perf_counter()
+    console.print(f"[bold]{exp.name}[/bold]: {exp.description}")
+    missing = unconverted(exp, data)
+    if missing:
+        with _working(f"converting {', '.join(missing)} into {data}"):
+            written = convert_missing(exp, data)
+        for path in written:
+            console.print(f"[green]store[/green] {path}")
+    models = _installed(exp.predictors.models) if exp.predictors is not None else []
+    searchers = _installed(exp.search.searchers) if exp.search is not None else []
+    plans = []  # every study is built before any runs, so a bad option fails before hours of work
+    for name in exp.benchmarks:
+        bench = load(name, root=data)
+        plans.append(
+            (
+                name,
+                predictor_study(exp, bench, models) if models else None,
+                search_study(exp, bench, data, searchers) if searchers else None,
+            )
+        )
+    search_reports: list[tuple[str, Path]] = []
+    predictor_reports: list[tuple[str, Path]] = []
+    with _resumable(exp.predictor_results, exp.search_results):
+        # searches first: SearchStudy forks its workers, and a fork of a process that has already trained
+        # OpenMP models (LightGBM, XGBoost) in-process can deadlock; predictor workers start from a fork server
+        for name, _, searches in plans:
+            if searches is not None and exp.search is not None:
+                runs = len(searches.searchers) * len(exp.search.seeds)
+                frame = _with_progress(f"search on {name}", runs, searches.run)
+                _print_search_board(frame)
+                out = report_dir(exp, "search", name)
+                with _working("writing the search report"):
+                    search_report(frame, out, title=f"{exp.name}: search leaderboard on {name}")
+                search_reports.append((f"Search leaderboard: {name}", out))
+        for name, predictors, _ in plans:
+            if predictors is not None and exp.predictors is not None:
+                frame = _with_progress(
+                    f"predictors on {name}",
+                    len(predictors.cells()),
+                    run_predictor_study,
+                    predictors,
+                    jobs=exp.predictors.jobs,
+                )
+                _print_predictor_board(frame)
+                out = report_dir(exp, "predictors", name)
+                with _working("writing the predictor report"):
+                    predictor_report(frame, out, title=f"{exp.name}: predictor leaderboard on {name}")
+                predictor_reports.append((f"Predictor leaderboard: {name}", out))
+    write_index(exp, predictor_reports + search_reports)
+    console.print(
+        f"[green]done[/green] in {time.perf_counter() - started:.0f} s; results in {exp.results}, "
+        f"report: {exp.report / 'README.md'}"
+    )
+
+
+def _run_named(
+    experiment: str,
+    *,
+    root: Path | None,
+    seeds: int | None = None,
+    jobs: int | None = None,
+    results: Path | None = None,
+    report: Path | None = None,
+    dry_run: bool = False,
+) -> None:
+    from predictbench.experiment import load_experiment
+
+    exp = load_experiment(experiment, root=root).with_overrides(seeds=seeds, jobs=jobs, results=results, report=report)
+    if dry_run:
+        console.print(f"[bold]{exp.name}[/bold] ({exp.source}): {exp.description}")
+        console.print(f"benchmarks: {', '.join(exp.benchmarks)}; results: {exp.results}; report: {exp.report}")
+        for line in _grid(exp):
+            console.print(line)
+        return
+    with _data_root(root):
+        _run_experiment(exp, root)
+
+
+@app.command()
+def run(
+    experiment: Annotated[
+        str | None,
+        typer.Argument(help="An experiment TOML file, or the name of a shipped experiment (see --list)."),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the shipped experiments with their descriptions and exit.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate the experiment and print its studies without running them.")
+    ] = False,
+    seeds: Annotated[
+        int | None, typer.Option(min=1, help="Override every study's seeds with 0..SEEDS-1 (e.g. a quick try).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Override every study's parallel local processes.")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="Override the results folder (predictors.jsonl, search.jsonl).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Override the report folder.")] = None,
+    root: RootOption = None,
+) -> None:
+    """Run an experiment file: convert its benchmarks if needed, run its studies, write its report.
+
+    A rerun resumes: finished records in the results folder are skipped. Shipped experiments reproduce the
+    published tables; `predictbench run --list` shows them.
+    """
+    if list_:
+        _list_experiments()
+        return
+    if experiment is None:
+        raise typer.BadParameter(
+            "missing: give an experiment file or a shipped experiment's name (--list shows them)",
+            param_hint="EXPERIMENT",
+        )
+    _run_named(experiment, root=root, seeds=seeds, jobs=jobs, results=results, report=report, dry_run=dry_run)
 
 
 @app.command()
 def quickstart(
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/quickstart"),
-    seeds: Annotated[int, typer.Option(help="Seeds per training size.")] = 20,
+    seeds: Annotated[int | None, typer.Option(min=1, help="Override the seeds of both studies.")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel local processes (default 2).")
+    ] = None,
     root: RootOption = None,
 ) -> None:
-    """The main job: convert the embedded default (if needed) and run a predictor leaderboard on it."""
-    from predictbench.benchmarks.catalog import converted_stores
-    from predictbench.benchmarks.convert.analog import convert as convert_analog
-    from predictbench.paths import data_root
+    """The main job, `run quickstart`: convert the embedded default if needed; predictor and search leaderboards."""
+    _run_named("quickstart", root=root, seeds=seeds, jobs=jobs, report=out)
 
-    data = root or data_root()
-    if DEFAULT_BENCHMARK not in converted_stores(data):
-        with console.status("converting the embedded default (analog-nasbench) ..."):
-            convert_analog(root=data)
-        console.print(f"[green]converted[/green] {DEFAULT_BENCHMARK} into {data}")
-    run_predictor_study(
-        DEFAULT_BENCHMARK,
-        list(QUICKSTART_PREDICTORS),
-        sizes=[5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000],
-        seeds=seeds,
-        test_size=200,
-        results=out / "results.jsonl",
-        report_dir=out,
-        root=data,
-        study_name="quickstart",
+
+def _exit_code(exc: BaseException) -> int:
+    """Print ``exc`` as one line and return its exit code (2: the user can fix it; 1: it failed at run time)."""
+    if isinstance(exc, (PredictBenchError, FileNotFoundError, ValueError)):
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+        return 2
+    if isinstance(exc, ModuleNotFoundError):
+        err_console.print(
+            f"[red]error:[/red] a dependency is not installed: {exc} (see the README's set-up)", soft_wrap=True
+        )
+        return 1
+    err_console.print(
+        f"[red]error:[/red] {type(exc).__name__}: {exc} (rerun with `predictbench --debug ...` for the traceback)",
+        soft_wrap=True,
+        highlight=False,
     )
+    return 1
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``predictbench`` command: runs the app and exits with a meaningful code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _state.update(argv=list(argv) if argv is not None else None, interrupt_reported=False, debug=False)
     try:
-        app(standalone_mode=False)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]: finished results are kept; rerun to resume")
-        sys.exit(130)
-    except (PredictBenchError, FileNotFoundError, ValueError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        sys.exit(2)
+        code = app(args=argv, standalone_mode=False)
     except typer.Abort:
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = 130
     except Exception as exc:
-        # usage errors (typer ships its own click): they know how to show themselves and their exit code
-        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(code, int):
+        # usage errors (typer ships its own click) know how to show themselves and their exit code
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
             show()
-            sys.exit(code)
-        raise
+            sys.exit(exit_code)
+        if _state["debug"]:
+            raise
+        sys.exit(_exit_code(exc))
+    if code == 130 and not _state["interrupt_reported"]:
+        err_console.print("[yellow]interrupted[/yellow]")
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

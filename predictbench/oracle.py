@@ -48,11 +48,16 @@ class Oracle:
         it at the signal's fidelity, else no time is charged).
     seed : seeds the repeat sampling (``spawn(seed, "oracle")``).
     sample_repeats : draw one stored repeat per architecture (True) or use the mean over repeats (False).
+    signal : another store of the same space to read the search metric, its repeats and the cost metric from
+        (default: ``benchmark``), e.g. CIFAR-10's 12-epoch validation accuracy while searching CIFAR-100, as
+        RoBoT does on every NB201 dataset. The budget, the history and which cells exist stay ``benchmark``'s,
+        and the study still reports ``benchmark``'s metrics.
 
     Examples
     --------
     >>> oracle = Oracle(bench, budget=100, seed=0)  # doctest: +SKIP
     >>> scores = oracle.evaluate(bench.space.sample(np.random.default_rng(0), 5))  # doctest: +SKIP
+    >>> cross = Oracle(cifar100, signal=cifar10, budget=20)  # CIFAR-10's valid_acc@12 on CIFAR-100  # doctest: +SKIP
     """
 
     def __init__(
@@ -65,15 +70,22 @@ class Oracle:
         cost_metric: str | None = "auto",
         seed: int = 0,
         sample_repeats: bool = True,
+        signal: TabularBenchmark | None = None,
     ) -> None:
+        if signal is not None and signal.meta.space != benchmark.meta.space:
+            raise ValueError(
+                f"signal store {signal.name!r} is of space {signal.meta.space!r}, but the searched benchmark "
+                f"{benchmark.name!r} is of space {benchmark.meta.space!r}"
+            )
         self._benchmark = benchmark
-        self.metric = self._resolve(benchmark, metric)
-        self._declared = benchmark.metric(self.metric.metric)
+        self._signal = benchmark if signal is None else signal
+        self.metric = self._resolve(self._signal, metric)
+        self._declared = self._signal.metric(self.metric.metric)
         self.budget = budget
         self.time_budget = time_budget
-        self.cost_metric = self._resolve_cost(benchmark, cost_metric)
+        self.cost_metric = self._resolve_cost(self._signal, cost_metric)
         self._rng = spawn(seed, "oracle", benchmark.name)
-        self._seeds = [s for s in benchmark.seeds if s != SEED_MEAN] if sample_repeats else []
+        self._seeds = [s for s in self._signal.seeds if s != SEED_MEAN] if sample_repeats else []
         self._values: dict[str, tuple[float, int]] = {}
         self.history: list[Query] = []
         self.elapsed_seconds = 0.0
@@ -115,7 +127,7 @@ class Oracle:
 
     def _lookup(self, arch: Arch, seed: int | None) -> float:
         ref = self.metric
-        return float(self._benchmark.lookup([arch], ref.metric, fidelity=ref.fidelity, seed=seed)[0])
+        return float(self._signal.lookup([arch], ref.metric, fidelity=ref.fidelity, seed=seed)[0])
 
     def _measure(self, arch: Arch) -> tuple[float, int]:
         if self._seeds:
@@ -139,7 +151,7 @@ class Oracle:
                 value, seed = self._measure(arch)
                 cost = 0.0
                 if self.cost_metric is not None:
-                    cost = float(self._benchmark.lookup([arch], self.cost_metric, fidelity=self.metric.fidelity)[0])
+                    cost = float(self._signal.lookup([arch], self.cost_metric, fidelity=self.metric.fidelity)[0])
                     cost = 0.0 if math.isnan(cost) else cost
                 self.elapsed_seconds += cost
                 self._values[arch.key] = (value, seed)

@@ -21,7 +21,9 @@ PREDICTORS.register("proxy", "predictbench.predictors.zerocost:ProxyPredictor")
 PREDICTORS.register("proxy-rank-ensemble", "predictbench.predictors.zerocost:RankEnsemblePredictor")
 PREDICTORS.register("proxy-learned-ensemble", "predictbench.predictors.zerocost:LearnedEnsemblePredictor")
 PREDICTORS.register("omni-lgbm", "predictbench.predictors.zerocost:omni_lgbm")
+PREDICTORS.register("omni", "predictbench.predictors.omni:OmniEnsemblePredictor")
 PREDICTORS.register("tuned", "predictbench.studies.tuning:TunedPredictor")
+PREDICTORS.register("robot", "predictbench.predictors.robot:RoBoTPredictor")
 
 
 def make_predictor(name: str, **params: Any) -> Predictor:

@@ -17,6 +17,10 @@ fixed at fit time, so a score is defined cell by cell:
   study scores anyway, and it gives a fine-grained scale even for 5 training cells;
 - ``reference="train"``: the training cells only (the strictly inductive choice).
 
+Every predictor here takes ``proxy_source``: the name of another converted store of the same search space to read
+the proxies from (:func:`with_proxy_source`), for stores without (all) proxies such as ``nb201-analog/cifar10``
+or ``nb201/cifar100``; report such results as "with <source> proxies".
+
 Missing proxy values (NaN after filling) rank as the worst value (rank 0): on NB201 they mark cells whose
 proxy computation failed, as NASLib's -1e8 failure sentinels do.
 
@@ -25,10 +29,13 @@ Measured with PredictorStudy on nb201/cifar10 (test_acc@200, 200 test cells, mea
 0.697 at every n; learned ridge ensemble .685/.720/.739/.745/.748; omni_lgbm .694/.727/.792/.842/.874, against
 .395/.698/.793/.833/.864 for LGBMPredictor(proxies="all") and NASLib's best zero-cost-feature predictor
 .66/.73/.78/.81/.84. The rank target and the zero-cost prior are what make omni_lgbm strong at n <= 42.
+The registered ``omni`` predictor (:mod:`predictbench.predictors.omni`) builds on them with canonical structure
+features, class-averaged proxy ranks and a Gaussian-process member.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -70,6 +77,36 @@ def _require_batch(X: Any, who: str) -> Any:
             f"{who} reads zero-cost proxies from an ArchBatch (benchmark.batch(keys)); got a plain {type(X).__name__}"
         )
     return X
+
+
+@functools.lru_cache(maxsize=4)
+def _load_source(name: str, root: str) -> Any:
+    from predictbench.benchmarks import load
+
+    return load(name, root=root)
+
+
+def with_proxy_source(X: Any, source: str | None, who: str) -> Any:
+    """``X`` itself, or the same cells as a batch of the converted store ``source`` (read for its proxies).
+
+    Zero-cost proxies are computed at initialisation, without training, so another store of the same search
+    space can supply them (e.g. ``"nb201/cifar10"`` for ``nb201-analog/cifar10``, whose store has none). The
+    store is loaded once per process and data root. Raises ValueError for a store of another space and
+    OutOfSpaceError for a cell the store lacks.
+    """
+    if source is None:
+        return X
+    if not isinstance(source, str):
+        raise ValueError(f"{who}: proxy_source must be the name of a converted store (e.g. 'nb201/cifar10') or None")
+    from predictbench.paths import data_root
+
+    bench = _load_source(source, str(data_root()))
+    if bench.space.name != X.benchmark.space.name:
+        raise ValueError(
+            f"{who}: proxy_source {source!r} is a {bench.space.name!r} store, but the cells are "
+            f"{X.benchmark.space.name!r} cells of {X.benchmark.name!r}"
+        )
+    return bench.batch(X.keys)
 
 
 def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
@@ -268,13 +305,16 @@ class ProxyPredictor(Predictor):
 
     needs: ClassVar[frozenset[str]] = frozenset({"proxies"})
 
-    def __init__(self, *, proxy: str = "jacov", sign: float | int | str | None = None) -> None:
+    def __init__(
+        self, *, proxy: str = "jacov", sign: float | int | str | None = None, proxy_source: str | None = None
+    ) -> None:
         self.proxy = proxy
         self.sign = sign
+        self.proxy_source = proxy_source
 
     def fit(self, X: Any, y: np.ndarray) -> ProxyPredictor:
         who = repr(self)
-        _require_batch(X, who)
+        X = with_proxy_source(_require_batch(X, who), self.proxy_source, who)
         if not isinstance(self.proxy, str):
             raise ValueError(f"{who}: proxy must be one proxy name, got {self.proxy!r}")
         names = resolve_proxies(X, self.proxy, who)
@@ -311,7 +351,7 @@ class ProxyPredictor(Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        _require_batch(X, repr(self))
+        X = with_proxy_source(_require_batch(X, repr(self)), self.proxy_source, repr(self))
         values = self.sign_ * np.asarray(X.proxies([self.proxy]), dtype=float)[:, 0]
         return np.where(np.isfinite(values), values, self.floor_)
 
@@ -342,14 +382,16 @@ class RankEnsemblePredictor(Predictor):
         proxies: ProxySpec = DEFAULT_ENSEMBLE,
         weights: Sequence[float] | None = None,
         reference: str = "benchmark",
+        proxy_source: str | None = None,
     ) -> None:
         self.proxies = proxies
         self.weights = weights
         self.reference = reference
+        self.proxy_source = proxy_source
 
     def fit(self, X: Any, y: np.ndarray) -> RankEnsemblePredictor:
         who = repr(self)
-        _require_batch(X, who)
+        X = with_proxy_source(_require_batch(X, who), self.proxy_source, who)
         check_target(y, len(X))
         names = resolve_proxies(X, self.proxies, who)
         if self.weights is None:
@@ -368,7 +410,7 @@ class RankEnsemblePredictor(Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        _require_batch(X, repr(self))
+        X = with_proxy_source(_require_batch(X, repr(self)), self.proxy_source, repr(self))
         ranks = self.scaler_.transform(self.signs_ * np.asarray(X.proxies(self.proxy_names_), dtype=float))
         present = np.isfinite(ranks)
         total = (np.where(present, ranks, 0.0) * self.weights_).sum(axis=1)
@@ -409,6 +451,7 @@ class LearnedEnsemblePredictor(Predictor):
         model_params: dict[str, Any] | None = None,
         reference: str = "benchmark",
         seed: int = 0,
+        proxy_source: str | None = None,
     ) -> None:
         self.proxies = proxies
         self.model = model
@@ -418,10 +461,11 @@ class LearnedEnsemblePredictor(Predictor):
         self.model_params = model_params
         self.reference = reference
         self.seed = seed
+        self.proxy_source = proxy_source
 
     def fit(self, X: Any, y: np.ndarray) -> LearnedEnsemblePredictor:
         who = repr(self)
-        _require_batch(X, who)
+        X = with_proxy_source(_require_batch(X, who), self.proxy_source, who)
         _check_choice(who, "transform", self.transform, ("rank", "standard"))
         _check_choice(who, "target", self.target, _TARGETS)
         target = check_target(y, len(X))
@@ -442,7 +486,7 @@ class LearnedEnsemblePredictor(Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        _require_batch(X, repr(self))
+        X = with_proxy_source(_require_batch(X, repr(self)), self.proxy_source, repr(self))
         Z = self.scaler_.filled(np.asarray(X.proxies(self.proxy_names_), dtype=float))
         return np.asarray(self.model_.predict(Z), dtype=float)
 
@@ -486,6 +530,7 @@ class OmniPredictor(Predictor):
         base_params: dict[str, Any] | None = None,
         reference: str = "benchmark",
         seed: int = 0,
+        proxy_source: str | None = None,
     ) -> None:
         self.base = base
         self.encoding = encoding
@@ -497,6 +542,7 @@ class OmniPredictor(Predictor):
         self.base_params = base_params
         self.reference = reference
         self.seed = seed
+        self.proxy_source = proxy_source
 
     def _prior_direction(self, X: Any, names: list[str]) -> np.ndarray | None:
         if self.prior_mean is None:
@@ -522,7 +568,7 @@ class OmniPredictor(Predictor):
 
     def fit(self, X: Any, y: np.ndarray) -> OmniPredictor:
         who = repr(self)
-        _require_batch(X, who)
+        X = with_proxy_source(_require_batch(X, who), self.proxy_source, who)
         _check_choice(who, "transform", self.transform, _TRANSFORMS)
         _check_choice(who, "target", self.target, _TARGETS)
         target = check_target(y, len(X))
@@ -551,7 +597,7 @@ class OmniPredictor(Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        _require_batch(X, repr(self))
+        X = with_proxy_source(_require_batch(X, repr(self)), self.proxy_source, repr(self))
         raw = np.asarray(X.proxies(self.proxy_names_), dtype=float)
         Z = self._normalised(self.scaler_, raw)
         scores = np.asarray(self.base_.predict(self._features(X, Z)), dtype=float)
@@ -595,4 +641,5 @@ __all__ = [
     "omni_lgbm",
     "rank_target",
     "resolve_proxies",
+    "with_proxy_source",
 ]

@@ -61,6 +61,7 @@ __all__ = [
     "build_nb201",
     "build_network",
     "count_parameters",
+    "make_nb201_op",
     "nb101_vertex_channels",
     "nb201_ops",
 ]
@@ -111,7 +112,8 @@ class ResidualReduction(nn.Module):
         return out
 
 
-def _make_op(name: str, channels: int) -> nn.Module:
+def make_nb201_op(name: str, channels: int) -> nn.Module:
+    """The module of one NB201 operation on ``channels`` channels (stride 1); shared with the supernet."""
     if name == "nor_conv_3x3":
         return ReLUConvBN(channels, channels, 3, 1, 1)
     if name == "nor_conv_1x1":
@@ -135,7 +137,7 @@ class NB201Cell(nn.Module):
         if len(ops) != len(self.EDGES):
             raise OutOfSpaceError(f"an NB201 cell needs {len(self.EDGES)} operations, got {len(ops)}: {ops!r}")
         self.ops_names = tuple(ops)
-        self.edges = nn.ModuleList(_make_op(op, channels) for op in ops)
+        self.edges = nn.ModuleList(make_nb201_op(op, channels) for op in ops)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]

@@ -17,6 +17,8 @@ SEARCHERS.register("gbdtnas", "predictbench.search.gbdtnas:GBDTNASSearch")
 SEARCHERS.register("comparator", "predictbench.search.comparator:ComparatorGuidedSearch")
 SEARCHERS.register("mcts", "predictbench.search.mcts:MCTSSearch")
 SEARCHERS.register("pruned", "predictbench.search.pruning:PrunedSearch")
+SEARCHERS.register("robot", "predictbench.search.robot:RoBoTSearch")
+SEARCHERS.register("robot-plus", "predictbench.search.robot_plus:RoBoTPlusSearch")
 
 
 def make_searcher(name: str, space: SearchSpace, *, seed: int = 0, **options: Any) -> Searcher:

@@ -33,6 +33,7 @@ FAST: dict[str, dict[str, Any]] = {
     "omni-lgbm": {"n_estimators": 20},
     "gcn": {"epochs": 3, "hidden": 16, "mlp_hidden": 16, "n_layers": 2},
     "tuned": {"n_trials": 3, "cv": 2, "base_params": {"n_estimators": 20}},
+    "robot": {"n_trials": 20},
 }
 #: small settings tried for every other predictor, again only where it has such a parameter
 FAST_COMMON: dict[str, Any] = {"n_estimators": 20, "epochs": 10, "n_models": 3, "num_epochs": 10}

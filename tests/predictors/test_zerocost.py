@@ -306,3 +306,27 @@ def test_real_proxies_rank_nb201(nb201: TabularBenchmark) -> None:
     omni = OmniPredictor(base_params={"n_estimators": 200, "learning_rate": 0.05}).fit(train, y)
     assert omni.n_features_in_ == 30 + 14
     assert _tau(omni.predict(test), y_test) > ensemble
+
+
+@pytest.mark.shared_data
+def test_proxy_source_reads_another_stores_proxies(nb201_tables_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
+    cifar100, cifar10 = pb.load("nb201/cifar100"), pb.load("nb201/cifar10")
+    assert cifar100.proxy_names == ["zen"]  # no Suite-Zero table for cifar100
+    keys = cifar100.keys()[:150]
+    y = cifar100.lookup(keys, "test_acc")
+    with pytest.raises(UnknownNameError, match="jacov"):
+        RankEnsemblePredictor().fit(cifar100.batch(keys), y)
+    for model in (
+        ProxyPredictor(proxy="synflow"),
+        RankEnsemblePredictor(),
+        LearnedEnsemblePredictor(),
+        omni_lgbm(n_estimators=20),
+    ):
+        sourced = model.clone().set_params(proxy_source="nb201/cifar10").fit(cifar100.batch(keys), y)
+        own = model.clone().fit(cifar10.batch(keys), y)
+        assert np.array_equal(sourced.predict(cifar100.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))
+    with pytest.raises(ValueError, match="proxy_source must be the name of a converted store"):
+        RankEnsemblePredictor(proxy_source=3).fit(cifar100.batch(keys), y)  # type: ignore[arg-type]
+    with pytest.raises(UnknownNameError, match="Did you mean 'nb201/cifar10'"):
+        RankEnsemblePredictor(proxy_source="nb201/cifar1O").fit(cifar100.batch(keys), y)

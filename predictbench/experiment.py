@@ -1,0 +1,516 @@
+"""Experiment files: a small TOML schema naming benchmarks, a predictor study and/or a search study.
+
+An experiment file is what ``predictbench run`` executes. Every key is checked when the file is read: an unknown
+key, a wrong type or an unknown predictor, searcher, benchmark or converter name is ONE :class:`ExperimentError`
+naming the file, the key and what was expected (with "did you mean" from the registries). Relative ``results``,
+``report`` and ``[data] source`` paths are relative to the working directory, like command-line paths.
+
+Schema (every section optional except that at least one of ``[predictors]`` and ``[search]`` is required)::
+
+    name = "quickstart"                       # letters, digits, '.', '_', '-'; names the studies
+    description = "one line shown by `predictbench run --list`"
+    benchmarks = ["nb201-analog/cifar10"]     # each study runs on every benchmark
+    results = "results/quickstart"            # folder: predictors.jsonl, search.jsonl (default results/<name>)
+    report = "reports/quickstart"             # folder (default reports/<name>)
+
+    [data]                                    # how to convert a benchmark that is not converted yet
+    converter = "analog-nasbench"             # a `predictbench data convert` converter
+    source = ""                               # its raw input (file or folder), if it needs one
+
+    [predictors]
+    models = ["lgbm", "lgbm:encoding=path"]   # command-line specs, or a table (below)
+    sizes = [14, 42, 121, 347, 1000]          # training-set sizes (default: 5 .. 1000, 11 sizes)
+    seeds = 20                                # a count (seeds 0..n-1) or a list of seeds
+    test_size = 200
+    target = "test_acc@200"                   # metric[@fidelity]; default: the store's report metric
+    jobs = 1                                  # local processes
+
+    [search]
+    budget = 100                              # distinct architectures per run
+    seeds = 100
+    jobs = 1
+    search_metric = "valid_acc@12"            # optional; default: the store's search metric
+    report_metric = "test_acc@200"            # optional; default: the store's report metric
+
+    [search.searchers]                        # label = options; `name` picks the registered searcher
+    random = {}
+    "guided-fast" = { name = "guided", batch_size = 5 }
+    "guided-bananas" = { name = "guided", predictor = "bananas", requires = "torch" }
+
+``models`` / ``searchers`` are either a list of command-line specs (``"name:key=value,key=value"``, the label is
+the spec) or a table of label -> options, where the reserved keys ``name`` (the registered component; default
+the label) and ``requires`` (module names; the component is skipped with a note when one is not installed) are
+not passed to the component. ``seed`` is never an option: the studies seed every cell.
+
+Examples
+--------
+>>> exp = load_experiment("quickstart")
+>>> exp.name, exp.benchmarks
+('quickstart', ('nb201-analog/cifar10',))
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+from predictbench.registry import Registry, unknown_name
+from predictbench.types import PredictBenchError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+SHIPPED_DIR = Path(__file__).parent / "experiments"
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class ExperimentError(PredictBenchError, ValueError):
+    """An experiment file (or its name) is not valid."""
+
+
+@dataclass(frozen=True)
+class Component:
+    """One predictor or searcher of a study: its label in results, registered name, options and requirements."""
+
+    label: str
+    name: str
+    params: Mapping[str, Any]
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataHint:
+    """How to convert the experiment's benchmarks when they are not converted yet."""
+
+    converter: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class PredictorSection:
+    """A predictor study: models x training sizes x seeds, Kendall τ on ``test_size`` held-out cells."""
+
+    models: tuple[Component, ...]
+    sizes: tuple[int, ...]
+    seeds: tuple[int, ...] = tuple(range(20))
+    test_size: int = 200
+    target: str | None = None
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class SearchSection:
+    """A search study: searchers x seeds at a budget of distinct architectures."""
+
+    searchers: tuple[Component, ...]
+    budget: int = 100
+    seeds: tuple[int, ...] = tuple(range(20))
+    jobs: int = 1
+    search_metric: str | None = None
+    report_metric: str | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment file (see the module docstring for the schema)."""
+
+    name: str
+    description: str
+    benchmarks: tuple[str, ...]
+    results: Path
+    report: Path
+    predictors: PredictorSection | None = None
+    search: SearchSection | None = None
+    data: DataHint | None = None
+    source: str = "<memory>"
+
+    @property
+    def predictor_results(self) -> Path:
+        return self.results / "predictors.jsonl"
+
+    @property
+    def search_results(self) -> Path:
+        return self.results / "search.jsonl"
+
+    def with_overrides(
+        self,
+        *,
+        seeds: int | None = None,
+        jobs: int | None = None,
+        results: Path | None = None,
+        report: Path | None = None,
+    ) -> Experiment:
+        """A copy with the command line's overrides applied (seeds 0..seeds-1 and jobs for every study)."""
+        exp = self
+        for value, key in ((seeds, "--seeds"), (jobs, "--jobs")):
+            if value is not None and value < 1:
+                raise ExperimentError(f"{key} must be >= 1, got {value}")
+        changes: dict[str, Any] = {}
+        if seeds is not None:
+            changes["seeds"] = tuple(range(seeds))
+        if jobs is not None:
+            changes["jobs"] = jobs
+        if changes and exp.predictors is not None:
+            exp = replace(exp, predictors=replace(exp.predictors, **changes))
+        if changes and exp.search is not None:
+            exp = replace(exp, search=replace(exp.search, **changes))
+        if results is not None:
+            exp = replace(exp, results=Path(results))
+        if report is not None:
+            exp = replace(exp, report=Path(report))
+        return exp
+
+
+def parse_spec(spec: str) -> Component:
+    """A command-line component spec ``'lgbm:encoding=path,n_estimators=200'`` (label = the spec).
+
+    Values are Python literals when they parse as one (``200``, ``0.1``, ``True``, ``(64, 64)``), else strings;
+    commas inside brackets or quotes do not separate options.
+    """
+    name, _, options = spec.partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, _top_level_split(options)):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ExperimentError(f"expected key=value in {spec!r}, got {item!r}")
+        params[key.strip()] = _literal(value.strip())
+    if not name.strip():
+        raise ExperimentError(f"component spec {spec!r} has no name before ':'")
+    return Component(label=spec, name=name.strip(), params=params)
+
+
+def _top_level_split(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``"a=(1, 2),b=x"`` -> ``["a=(1, 2)", "b=x"]``."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def shipped_experiments() -> dict[str, Path]:
+    """The experiment files shipped with the package, by name (the file stem)."""
+    return {path.stem: path for path in sorted(SHIPPED_DIR.glob("*.toml"))}
+
+
+def resolve_experiment(name_or_path: str | Path) -> Path:
+    """The file of a shipped experiment name, or ``name_or_path`` itself when it is a file."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_experiments()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    if path.suffix == ".toml" or len(path.parts) > 1:
+        raise ExperimentError(f"experiment file not found: {path}")
+    close = difflib.get_close_matches(str(name_or_path), list(shipped), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ExperimentError(
+        f"unknown experiment {str(name_or_path)!r}: not a file and not a shipped experiment.{hint} "
+        f"Shipped: {', '.join(shipped) or '(none)'} (see `predictbench run --list`)"
+    )
+
+
+def load_experiment(name_or_path: str | Path, *, root: Path | None = None) -> Experiment:
+    """Read and validate an experiment file (a path, or the name of a shipped experiment).
+
+    ``root`` is the data folder whose converted stores count as known benchmarks besides the catalog.
+    """
+    path = resolve_experiment(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ExperimentError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+    return parse_experiment(data, source=str(path), root=root)
+
+
+def parse_experiment(data: Mapping[str, Any], *, source: str = "<memory>", root: Path | None = None) -> Experiment:
+    """Validate a parsed TOML mapping into an :class:`Experiment` (errors name ``source`` and the key)."""
+    top = _Table(data, source, "")
+    name = top.string("name", required=True)
+    if not _NAME_PATTERN.fullmatch(name):
+        top.fail("name", "letters, digits, '.', '_' or '-' (starting with a letter or digit)", name)
+    description = top.string("description", required=True)
+    benchmarks = top.string_list("benchmarks", required=True)
+    _check_benchmarks(top, benchmarks, root)
+    results = Path(top.string("results", default=f"results/{name}"))
+    report = Path(top.string("report", default=f"reports/{name}"))
+    data_table, predictor_table, search_table = top.table("data"), top.table("predictors"), top.table("search")
+    top.finish()
+    data_hint = _data_hint(data_table) if data_table is not None else None
+    predictors = _predictor_section(predictor_table) if predictor_table is not None else None
+    search = _search_section(search_table) if search_table is not None else None
+    if predictors is None and search is None:
+        raise ExperimentError(f"{source}: an experiment needs a [predictors] or a [search] section (or both)")
+    return Experiment(
+        name=name,
+        description=description,
+        benchmarks=tuple(benchmarks),
+        results=results,
+        report=report,
+        predictors=predictors,
+        search=search,
+        data=data_hint,
+        source=source,
+    )
+
+
+def _check_benchmarks(top: _Table, names: list[str], root: Path | None) -> None:
+    from predictbench.benchmarks.catalog import CATALOG, converted_stores
+
+    if not names:
+        top.fail("benchmarks", "at least one benchmark name", [])
+    known = sorted(set(CATALOG) | set(converted_stores(root)))
+    for name in names:
+        if name not in known:
+            top.fail_unknown("benchmarks", "benchmark", name, known)
+
+
+def _data_hint(table: _Table) -> DataHint:
+    from predictbench.benchmarks.convert import CONVERTERS
+
+    converter = table.string("converter", required=True)
+    if converter not in CONVERTERS:
+        table.fail_unknown("converter", "converter", converter, CONVERTERS.names())
+    source = table.string("source", default="") or None
+    table.finish()
+    return DataHint(converter=converter, source=source)
+
+
+def _predictor_section(table: _Table) -> PredictorSection:
+    from predictbench.predictors import PREDICTORS
+    from predictbench.studies.predictor_study import DEFAULT_TRAIN_SIZES
+
+    models = _components(table, "models", PREDICTORS)
+    sizes = table.int_list("sizes", default=list(DEFAULT_TRAIN_SIZES), minimum=2)
+    seeds = table.seeds("seeds")
+    test_size = table.integer("test_size", default=200, minimum=20)
+    target = table.metric("target")
+    jobs = table.integer("jobs", default=1, minimum=1)
+    table.finish()
+    return PredictorSection(
+        models=models, sizes=tuple(sizes), seeds=seeds, test_size=test_size, target=target, jobs=jobs
+    )
+
+
+def _search_section(table: _Table) -> SearchSection:
+    from predictbench.search import SEARCHERS
+
+    searchers = _components(table, "searchers", SEARCHERS, extra_fixed=("space",))
+    budget = table.integer("budget", default=100, minimum=1)
+    seeds = table.seeds("seeds")
+    jobs = table.integer("jobs", default=1, minimum=1)
+    search_metric = table.metric("search_metric")
+    report_metric = table.metric("report_metric")
+    table.finish()
+    return SearchSection(
+        searchers=searchers,
+        budget=budget,
+        seeds=seeds,
+        jobs=jobs,
+        search_metric=search_metric,
+        report_metric=report_metric,
+    )
+
+
+def _components(
+    table: _Table, key: str, registry: Registry, extra_fixed: tuple[str, ...] = ()
+) -> tuple[Component, ...]:
+    raw = table.raw(key, required=True)
+    components: list[Component] = []
+    if isinstance(raw, list) and raw and all(isinstance(item, str) for item in raw):
+        for item in raw:
+            try:
+                components.append(parse_spec(item))
+            except ExperimentError as exc:
+                raise ExperimentError(f"{table.source}: key '{table.where(key)}': {exc}") from None
+    elif isinstance(raw, dict) and raw:
+        for label, options in raw.items():
+            if not isinstance(options, dict):
+                table.fail(f"{key}.{label}", "a table of options (e.g. {} or { name = ..., option = ... })", options)
+            components.append(_component_from_table(table, f"{key}.{label}", label, dict(options)))
+    else:
+        table.fail(key, 'a non-empty list of specs like "name:option=value", or a table of label = { ... }', raw)
+    labels = [c.label for c in components]
+    if len(set(labels)) != len(labels):
+        table.fail(key, "distinct labels", sorted({x for x in labels if labels.count(x) > 1}))
+    for component in components:
+        check_component(component, registry, f"{table.source}: key '{table.where(key)}.{component.label}'", extra_fixed)
+    return tuple(components)
+
+
+def _component_from_table(table: _Table, key: str, label: str, options: dict[str, Any]) -> Component:
+    name = options.pop("name", label)
+    if not isinstance(name, str):
+        table.fail(f"{key}.name", "a registered name (string)", name)
+    requires = options.pop("requires", [])
+    if isinstance(requires, str):
+        requires = [requires]
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
+        table.fail(f"{key}.requires", "a module name or a list of module names", requires)
+    return Component(label=label, name=name, params=options, requires=tuple(requires))
+
+
+def check_component(component: Component, registry: Registry, where: str, extra_fixed: tuple[str, ...] = ()) -> None:
+    """Check a component's name against ``registry`` and its option names against the component's signature.
+
+    ``where`` starts the message (e.g. ``"exp.toml: key 'search.searchers.guided'"``); ``seed`` and
+    ``extra_fixed`` are set by the studies and rejected as options. Option values are checked when the
+    component is built.
+    """
+    if component.name not in registry:
+        raise ExperimentError(f"{where}: {unknown_name(registry.kind, component.name, registry.names())}")
+    parameters = inspect.signature(registry.get(component.name)).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    fixed = ("seed", *extra_fixed)
+    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    accepted = sorted(n for n, p in parameters.items() if p.kind in named and n not in fixed)
+    for option in component.params:
+        if option in fixed:
+            raise ExperimentError(f"{where}: {option!r} is not an option here: the study sets it for every run")
+        if not takes_any and option not in accepted:
+            close = difflib.get_close_matches(option, accepted, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ExperimentError(
+                f"{where}: {registry.kind} {component.name!r} has no option {option!r}.{hint} "
+                f"Options: {', '.join(accepted) or '(none)'}"
+            )
+
+
+class _Table:
+    """Typed reads from one TOML table; every read key is consumed and :meth:`finish` rejects the rest."""
+
+    def __init__(self, data: Mapping[str, Any], source: str, prefix: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ExperimentError(f"{source}: key '{prefix}': expected a table, got {type(data).__name__}")
+        self.data = dict(data)
+        self.source = source
+        self.prefix = prefix
+        self.allowed: list[str] = []
+
+    def where(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def fail(self, key: str, expected: str, got: Any) -> NoReturn:
+        shown = f"{got!r} ({type(got).__name__})" if not isinstance(got, (list, dict)) else repr(got)
+        raise ExperimentError(f"{self.source}: key '{self.where(key)}': expected {expected}, got {shown}")
+
+    def fail_unknown(self, key: str, kind: str, name: str, known: list[str]) -> NoReturn:
+        raise ExperimentError(f"{self.source}: key '{self.where(key)}': {unknown_name(kind, name, known)}")
+
+    def raw(self, key: str, *, required: bool = False, default: Any = None) -> Any:
+        self.allowed.append(key)
+        if key not in self.data:
+            if required:
+                raise ExperimentError(f"{self.source}: missing required key '{self.where(key)}'")
+            return default
+        return self.data.pop(key)
+
+    def table(self, key: str) -> _Table | None:
+        """The sub-table ``key``, or None when it is absent."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(key, "a table ([section])", value)
+        return _Table(value, self.source, self.where(key))
+
+    def string(self, key: str, *, required: bool = False, default: str = "") -> str:
+        value = self.raw(key, required=required, default=default)
+        if not isinstance(value, str):
+            self.fail(key, "a string", value)
+        return str(value)
+
+    def string_list(self, key: str, *, required: bool = False) -> list[str]:
+        value = self.raw(key, required=required, default=[])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "a list of strings", value)
+        return list(value)
+
+    def integer(self, key: str, *, default: int, minimum: int) -> int:
+        value = self.raw(key, default=default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(key, f"an integer >= {minimum}", value)
+        return int(value)
+
+    def int_list(self, key: str, *, default: list[int], minimum: int) -> list[int]:
+        value = self.raw(key, default=default)
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
+        ):
+            self.fail(key, f"a non-empty list of integers >= {minimum}", value)
+        if len(set(value)) != len(value):
+            self.fail(key, "distinct values", value)
+        return [int(v) for v in value]
+
+    def seeds(self, key: str) -> tuple[int, ...]:
+        value = self.raw(key, default=20)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return tuple(range(value))
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+            and len(set(value)) == len(value)
+        ):
+            return tuple(int(v) for v in value)
+        self.fail(key, "a count >= 1 (seeds 0..count-1) or a list of distinct seeds >= 0", value)
+
+    def metric(self, key: str) -> str | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+(@\d+)?", value):
+            self.fail(key, "'metric' or 'metric@fidelity' (e.g. 'test_acc@200')", value)
+        return str(value)
+
+    def finish(self) -> None:
+        if self.data:
+            key = next(iter(self.data))
+            close = difflib.get_close_matches(key, self.allowed, n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ExperimentError(
+                f"{self.source}: unknown key '{self.where(key)}'.{hint} Expected one of: {', '.join(self.allowed)}"
+            )
+
+
+def metric_ref(text: str | None) -> tuple[str, int | None] | None:
+    """``'test_acc@200'`` -> ``('test_acc', 200)``; ``'test_acc'`` -> ``('test_acc', None)``."""
+    if text is None:
+        return None
+    metric, _, fidelity = text.partition("@")
+    return metric, int(fidelity) if fidelity else None

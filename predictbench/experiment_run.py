@@ -1,0 +1,253 @@
+"""Running an experiment's parts: convert missing benchmarks, build its studies, run predictor cells in processes.
+
+The command line (``predictbench run``) strings these together with progress bars; they print nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import importlib.util
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from predictbench.benchmarks import BenchmarkNotConverted, TabularBenchmark
+from predictbench.benchmarks.store import MetricRef
+from predictbench.experiment import SHIPPED_DIR, Component, Experiment, ExperimentError, metric_ref
+from predictbench.paths import atomic_write_text, data_root
+from predictbench.studies import PredictorStudy, ResultsFile, read_results
+from predictbench.studies.predictor_study import ID_FIELDS
+from predictbench.studies.search_study import SearchStudy
+
+Progress = Callable[[int, int, str], None]
+
+
+def missing_modules(component: Component) -> list[str]:
+    """The modules a component ``requires`` that are not installed."""
+    return [module for module in component.requires if importlib.util.find_spec(module) is None]
+
+
+def unconverted(exp: Experiment, root: Path | None = None) -> list[str]:
+    """The experiment's benchmarks that have no store under ``root`` yet."""
+    from predictbench.benchmarks.catalog import converted_stores
+
+    stores = converted_stores(root or data_root())
+    return [name for name in exp.benchmarks if name not in stores]
+
+
+def convert_missing(exp: Experiment, root: Path | None = None) -> list[Path]:
+    """Convert the experiment's missing benchmarks with its ``[data]`` hint; returns the stores written.
+
+    Raises :class:`BenchmarkNotConverted` naming the command to run when there is no hint or its source is absent.
+    """
+    from predictbench.benchmarks.catalog import store_path
+    from predictbench.benchmarks.convert import CONVERTERS
+
+    root = root or data_root()
+    missing = unconverted(exp, root)
+    if not missing:
+        return []
+    hint = exp.data
+    if hint is None:
+        store_path(missing[0], root)  # raises the catalog's "not converted; run: ..." message
+        raise BenchmarkNotConverted(f"benchmark {missing[0]!r} is not converted in {root}")
+    source = Path(hint.source) if hint.source else None
+    if source is not None and not source.exists():
+        raise BenchmarkNotConverted(
+            f"benchmark {missing[0]!r} is not converted in {root}, and the source named in {exp.source} "
+            f"([data] source = {hint.source!r}) does not exist here; run: "
+            f"predictbench data convert {hint.converter} PATH/TO/SOURCE --root {root}"
+        )
+    written = list(CONVERTERS.get(hint.converter)(source, root=root))
+    still = unconverted(exp, root)
+    if still:
+        raise BenchmarkNotConverted(
+            f"converter {hint.converter!r} (from {exp.source}) did not write benchmark {still[0]!r} into {root}"
+        )
+    return [Path(p) for p in written]
+
+
+def _metric(bench: TabularBenchmark, text: str | None) -> MetricRef | None:
+    parsed = metric_ref(text)
+    if parsed is None:
+        return None
+    metric, fidelity = parsed
+    bench.metric(metric)  # unknown metric: one clear error naming the store's metrics
+    return MetricRef(metric, bench._resolve_fidelity(metric, fidelity))
+
+
+def predictor_study(
+    exp: Experiment, bench: TabularBenchmark, models: Sequence[Component] | None = None
+) -> PredictorStudy:
+    """The experiment's predictor study on ``bench`` (``models``: a subset of its models, e.g. those installed)."""
+    from predictbench.predictors import make_predictor
+
+    section = exp.predictors
+    if section is None:
+        raise ExperimentError(f"{exp.source}: no [predictors] section")
+    return PredictorStudy(
+        bench,
+        {m.label: make_predictor(m.name, **m.params) for m in (section.models if models is None else models)},
+        results=exp.predictor_results,
+        train_sizes=section.sizes,
+        test_size=section.test_size,
+        seeds=section.seeds,
+        target=_metric(bench, section.target),
+        name=exp.name,
+    )
+
+
+def search_study(
+    exp: Experiment, bench: TabularBenchmark, root: Path | None = None, searchers: Sequence[Component] | None = None
+) -> SearchStudy:
+    """The experiment's search study on ``bench``; every searcher is built once first so bad options fail early."""
+    from predictbench.search import make_searcher
+
+    section = exp.search
+    if section is None:
+        raise ExperimentError(f"{exp.source}: no [search] section")
+    chosen = section.searchers if searchers is None else searchers
+    for component in chosen:
+        try:
+            make_searcher(component.name, bench.space, seed=0, **component.params)
+        except (TypeError, ValueError) as exc:
+            raise ExperimentError(f"{exp.source}: key 'search.searchers.{component.label}': {exc}") from exc
+    return SearchStudy(
+        bench.name,
+        {c.label: (c.name, dict(c.params)) for c in chosen},
+        results=exp.search_results,
+        budget=section.budget,
+        seeds=section.seeds,
+        search_metric=_metric(bench, section.search_metric),
+        report_metric=_metric(bench, section.report_metric),
+        name=exp.name,
+        jobs=section.jobs,
+        root=root or data_root(),
+    )
+
+
+@functools.cache
+def _bench_at(path: str) -> TabularBenchmark:
+    return TabularBenchmark.from_path(path)
+
+
+def _predictor_cell(args: tuple[Any, ...]) -> dict[str, Any]:
+    """One (predictor, size, seed) cell in a worker: a one-cell PredictorStudy, so records match a serial run."""
+    path, label, predictor, size, seed, test_size, target, name = args
+    with tempfile.TemporaryDirectory(prefix="predictbench-cell-") as tmp:
+        results = Path(tmp) / "cell.jsonl"
+        one = PredictorStudy(
+            _bench_at(path),
+            {label: predictor},
+            results=results,
+            train_sizes=(size,),
+            seeds=[seed],
+            test_size=test_size,
+            target=target,
+            name=name,
+        )
+        one.run()
+        (record,) = ResultsFile(results).records()
+    return record
+
+
+def run_predictor_study(study: PredictorStudy, *, jobs: int = 1, progress: Progress | None = None) -> pd.DataFrame:
+    """``study.run()``, with its missing cells spread over ``jobs`` local processes when ``jobs > 1``.
+
+    Each worker runs a one-cell study and the parent appends the record, so the results file, the records and
+    resuming are those of a serial run (only the timing fields differ). On an error or Ctrl-C the queued cells
+    are cancelled; every record appended so far stays. Workers start from a fork server (spawn where there is
+    none), so a script calling this with ``jobs > 1`` needs the usual ``if __name__ == "__main__":`` guard.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if jobs == 1:
+        return study.run(progress=progress)
+    study._validate()
+    bench, target = study.bench, study.target_ref()
+    out = ResultsFile(study.results)
+    done = out.done(ID_FIELDS)
+    cells = study.cells()
+    todo = []
+    for label, size, seed in cells:
+        # the identity PredictorStudy.run records (ID_FIELDS order)
+        ident = (study.name, bench.name, label, target.metric, size, study.test_size, seed)
+        if ident not in done:
+            todo.append(
+                (str(bench.path), label, study.predictors[label], size, seed, study.test_size, target, study.name)
+            )
+    finished = len(cells) - len(todo)
+    if progress:
+        progress(finished, len(cells), f"{finished} recorded before")
+    if todo:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1, len(todo)), mp_context=_clean_context())
+        try:
+            for future in as_completed([pool.submit(_predictor_cell, args) for args in todo]):
+                record = future.result()
+                out.append(record)
+                finished += 1
+                if progress:
+                    status = (
+                        f"{record['predictor']} n={record['train_size']} seed={record['seed']} "
+                        f"tau={record['kendall_tau']:.3f}"
+                    )
+                    progress(finished, len(cells), status)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    frame = read_results(study.results)
+    return frame[(frame["study"] == study.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)
+
+
+def _clean_context() -> multiprocessing.context.BaseContext:
+    """Workers that do not inherit this process's threads and locks (a forked copy of a process running OpenMP,
+    torch or a progress-bar thread can deadlock): a fork server where available, else spawn."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def report_dir(exp: Experiment, section: str, benchmark: str) -> Path:
+    """``report/<section>``, or ``report/<section>/<benchmark>`` when the experiment has several benchmarks."""
+    base = exp.report / section
+    return base / benchmark if len(exp.benchmarks) > 1 else base
+
+
+def write_index(exp: Experiment, reports: Sequence[tuple[str, Path]]) -> Path:
+    """``report/README.md`` and ``report/index.html``: the experiment, how to rerun it, links to its reports."""
+    rows = []
+    for title, folder in reports:
+        relative = folder.relative_to(exp.report).as_posix()
+        html_page = folder / "index.html"
+        rows.append((title, relative, f"{relative}/index.html" if html_page.is_file() else f"{relative}/README.md"))
+    rerun = f"predictbench run {exp.name if Path(exp.source).parent == SHIPPED_DIR else exp.source}"
+    lines = [
+        f"# Experiment: {exp.name}",
+        "",
+        exp.description,
+        "",
+        f"Benchmark(s): {', '.join(exp.benchmarks)}. Results: `{exp.results}`. Rerun (resumes): `{rerun}`.",
+        "",
+        *[f"- [{title}]({relative}/README.md)" for title, relative, _ in rows],
+        "",
+    ]
+    atomic_write_text(exp.report / "README.md", "\n".join(lines))
+    items = "".join(f'<li><a href="{html.escape(link)}">{html.escape(title)}</a></li>' for title, _, link in rows)
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(exp.name)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "code{background:#f2f2f2;padding:0 .2rem}</style></head><body>"
+        f"<h1>Experiment: {html.escape(exp.name)}</h1><p>{html.escape(exp.description)}</p>"
+        f"<p>Benchmark(s): {html.escape(', '.join(exp.benchmarks))}. Results: <code>{html.escape(str(exp.results))}"
+        f"</code>. Rerun (resumes): <code>{html.escape(rerun)}</code>.</p><ul>{items}</ul></body></html>\n"
+    )
+    atomic_write_text(exp.report / "index.html", page)
+    return exp.report
