@@ -19,10 +19,14 @@ Run: ``python benchmarks/bench_supernet.py [--out reports/supernet] [--quick] [-
 
 Scale (CPU default, chosen for a 2-core machine shared with other jobs; torch uses one thread): digits at 16x16
 (1,348 training / 449 validation images), supernets and stand-alone networks with C=8 channels and N=1 cell per
-stage, 30 check cells trained 4 epochs each, supernets trained 20 epochs. The differentiable searches run on 8x8
-digits (their mixed operations cost five paths per step) for 8 epochs (176 architecture steps), with the
-architecture learning rate raised from DARTS' 3e-4 to 1e-2: with DARTS' own rate and so few steps ``alpha`` stays
-within 0.3% of uniform and the derived cell is decided by noise (NB201's DARTS takes ~20,000 such steps).
+stage, 30 check cells trained 4 epochs each, supernets trained 20 epochs (about 5 CPU minutes for the check, 2
+for the search studies). The differentiable searches run on 8x8 digits with a supernet of the benchmark's depth
+(N=5) and C=8 for 8 epochs (176 architecture steps) with the architecture learning rate raised from DARTS' 3e-4 to
+1e-2: with DARTS' own rate and so few steps ``alpha`` stays within 0.3% of uniform and the derived cell is decided
+by noise (NB201's DARTS takes ~20,000 such steps); in trial runs a shallow N=1 supernet never drifted to
+parameter-free cells, nor did a C=4 one within 8 epochs, while C=8, N=5 did. That part costs about 15 CPU
+seconds per epoch for DARTS and 45 for the zero-order step (two directions, one inner step each), i.e. about 12
+and 30 CPU minutes over 5 seeds; ``--skip darts``, ``--darts-epochs`` or ``--inner-steps 0`` make it cheaper.
 ``--scale gpu`` (with ``--device cuda``) uses the benchmark's width (C=16), N=2, 32x32 digits, 60 check cells
 and longer trainings. The stores come from ``../shared/benchmarks_data`` (``nb201/cifar10``, converted into a
 temporary root) or, without it, from the embedded ``nb201-analog/cifar10``.
@@ -69,7 +73,7 @@ SCALES: dict[str, dict[str, Any]] = {
     "cpu": {
         "size": 16, "channels": 8, "cells": 1, "epochs": 20, "sub_epochs": 5, "check_cells": 30,
         "standalone_epochs": 4, "gcn_samples": 100, "calibration": 128, "budget": 30, "search_seeds": 4,
-        "darts_size": 8, "darts_channels": 4, "darts_cells": 5, "darts_epochs": 8, "darts_seeds": 5, "directions": 2,
+        "darts_size": 8, "darts_channels": 8, "darts_cells": 5, "darts_epochs": 8, "darts_seeds": 5, "directions": 2,
         "inner_steps": 1, "arch_lr": 1e-2,
     },
     "gpu": {
@@ -152,12 +156,15 @@ def honest_check(
     c, t_c = timed(lambda: few.score(cells))
     rl, t_rl = timed(lambda: RandomLabelNB201(**common).fit(space, data, epochs=s["epochs"], seed=seed))
     d, t_d = timed(lambda: rl.score(cells))
+    rl.angle_weights = "cell"
+    d_cell, t_d_cell = timed(lambda: rl.score(cells))
     rows = {
         "(a) supernet": (a, t_ws, t_a),
         "(a') supernet, minus loss": (a_loss, t_ws, t_a),
         "(b) GCN on supernet scores": (b, t_gcn, t_b),
         "(c) few-shot": (c, t_few, t_c),
         "(d) random-label angle": (d, t_rl, t_d),
+        "(d') angle, cell weights only": (d_cell, t_rl, t_d_cell),
     }
     result: dict[str, Any] = {
         "seed": seed,
@@ -245,7 +252,7 @@ def search_studies(
 
 
 def differentiable(
-    bench: pb.benchmarks.TabularBenchmark, s: dict[str, Any], device: str, methods: list[str]
+    bench: pb.benchmarks.TabularBenchmark, s: dict[str, Any], device: str, methods: list[str], seeds: list[int]
 ) -> dict[str, Any]:
     data = digits(s["darts_size"], seed=0)
     config = SearchConfig(
@@ -256,7 +263,7 @@ def differentiable(
     space = bench.space
     assert isinstance(space, NB201Space)
     runs: list[tuple[DifferentiableResult, Timed]] = []
-    for seed in range(s["darts_seeds"]):
+    for seed in seeds:
         if "darts" in methods:
             runs.append(timed(lambda seed=seed: darts_search(data, epochs=s["darts_epochs"], seed=seed, config=config)))
         if "zero-order" not in methods:
@@ -309,6 +316,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: check, search, darts")
     parser.add_argument("--darts-methods", default="darts,zero-order", help="differentiable methods to run")
+    parser.add_argument("--darts-seed-list", help="comma-separated seeds of the differentiable searches (default: "
+                        "0 .. darts_seeds - 1)")  # fmt: skip
     for key, value in SCALES["cpu"].items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), help=f"override the preset ({value})")
     args = parser.parse_args()
@@ -344,7 +353,10 @@ def main() -> None:
         unknown = set(methods) - {"darts", "zero-order"}
         if unknown:
             raise SystemExit(f"unknown --darts-methods {sorted(unknown)}; known: darts, zero-order")
-        summary["differentiable"] = differentiable(bench, s, args.device, methods)
+        darts_seeds = list(range(s["darts_seeds"]))
+        if args.darts_seed_list:
+            darts_seeds = [int(v) for v in args.darts_seed_list.split(",") if v.strip()]
+        summary["differentiable"] = differentiable(bench, s, args.device, methods, darts_seeds)
         atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float))
         print(f"\nsummary: {out / 'summary.json'}")
 

@@ -136,26 +136,28 @@ class NB201Supernet(nn.Module):
         logits: torch.Tensor = self.classifier(self.lastact(out).mean(dim=(2, 3)))
         return logits
 
-    def path_parameters(self, ops: Sequence[int]) -> list[torch.Tensor]:
+    def path_parameters(self, ops: Sequence[int], *, shared: bool = True) -> list[torch.Tensor]:
         """The weight tensors (convolutions and the classifier) one path uses, in a fixed order.
 
-        Shared layers (stem, reductions, classifier) and, in every cell position, the convolutions of the path's
-        operations on live edges (an op whose output cannot reach the cell output, or whose input is always
-        zero, computes nothing: see :meth:`NB201Space.dead_op_mask`). BatchNorm affine parameters are left out.
+        Shared layers (stem, reductions, classifier; left out with ``shared=False``) and, in every cell position,
+        the convolutions of the path's operations on live edges (an op whose output cannot reach the cell output,
+        or whose input is always zero, computes nothing: see :meth:`NB201Space.dead_op_mask`). BatchNorm affine
+        parameters are left out.
         """
         from predictbench.spaces.nb201 import NB201Space
 
         path = check_ops(ops)
         dead = NB201Space().dead_op_mask(np.array([path], dtype=np.int64))[0]
-        params: list[torch.Tensor] = [cast(nn.Conv2d, self.stem[0]).weight]
+        params: list[torch.Tensor] = [cast(nn.Conv2d, self.stem[0]).weight] if shared else []
         for layer in self.layers:
             if isinstance(layer, SupernetCell):
                 for edge, op in enumerate(path):
                     if op != _NONE and not dead[edge]:
                         params.extend(_conv_weights(cast(nn.ModuleList, layer.edges[edge])[op]))
-            else:
+            elif shared:
                 params.extend(_conv_weights(layer))
-        params.append(self.classifier.weight)
+        if shared:
+            params.append(self.classifier.weight)
         return params
 
     def extra_repr(self) -> str:

@@ -6,11 +6,13 @@ No label is used to score: a cell's score is the angle (radians) between the vec
 initialisation and after training (the angle-based metric of ABS, Hu et al. ECCV 2020, that RLNAS adopts). Under
 the ease-of-convergence hypothesis a larger angle means a better cell.
 
-The weight vector of a cell (:meth:`NB201Supernet.path_parameters`) concatenates the stem, reduction and
-classifier weights with, in every cell position, the convolution weights of the cell's operations on live edges.
-Parameter-free operations (skip, pooling, none) and dead operations contribute no weights, so such a cell is
-measured on the layers it still trains. (ABS builds the vector path by path with fixed weights for parameter-free
-operations; this is the simpler concatenation.)
+The weight vector of a cell (:meth:`NB201Supernet.path_parameters`) concatenates, with ``angle_weights="path"``
+(default), the stem, reduction and classifier weights with, in every cell position, the convolution weights of
+the cell's operations on live edges; with ``angle_weights="cell"`` only the latter (the layers every cell shares
+are left out). Parameter-free operations (skip, pooling, none) and dead operations contribute no weights: under
+``"path"`` such a cell is measured on the shared layers alone, which favours cells with few convolutions (the
+shared layers move most); under ``"cell"`` a cell without a live convolution scores 0. (ABS builds the vector path
+by path with fixed weights for parameter-free operations; this is the simpler concatenation.)
 
 Examples
 --------
@@ -29,10 +31,9 @@ import torch
 
 from predictbench.spaces import SearchSpace
 from predictbench.supernet.data import ImageData, with_random_labels
-from predictbench.supernet.model import NB201Supernet
 from predictbench.supernet.weight_sharing import STREAM, SupernetBase
 
-__all__ = ["RandomLabelNB201", "weight_angle"]
+__all__ = ["ANGLE_WEIGHTS", "RandomLabelNB201", "weight_angle"]
 
 
 def weight_angle(before: list[torch.Tensor], after: list[torch.Tensor]) -> float:
@@ -46,8 +47,19 @@ def weight_angle(before: list[torch.Tensor], after: list[torch.Tensor]) -> float
     return float(torch.arccos(torch.tensor(min(1.0, max(-1.0, cosine)))))
 
 
+ANGLE_WEIGHTS = ("path", "cell")
+
+
 class RandomLabelNB201(SupernetBase):
-    """Random-label supernet scored by the angle metric (settings as :class:`SupernetBase`).
+    """Random-label supernet scored by the angle metric.
+
+    Parameters
+    ----------
+    angle_weights
+        ``"path"``: the shared layers and the cell's live convolutions; ``"cell"``: the cell's live convolutions
+        only (a scoring setting: it may be changed after ``fit``).
+    **kwargs
+        Width, depth, optimiser and threads: see :class:`SupernetBase`.
 
     Attributes (after ``fit``)
     --------------------------
@@ -55,6 +67,40 @@ class RandomLabelNB201(SupernetBase):
     """
 
     name: ClassVar[str] = "random-label"
+
+    def __init__(
+        self,
+        *,
+        channels: int = 8,
+        cells_per_stage: int = 1,
+        batch_size: int = 64,
+        lr: float = 0.05,
+        momentum: float = 0.9,
+        weight_decay: float = 5e-4,
+        grad_clip: float | None = 5.0,
+        angle_weights: str = "path",
+        threads: int = 1,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(
+            channels=channels,
+            cells_per_stage=cells_per_stage,
+            batch_size=batch_size,
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
+            threads=threads,
+            device=device,
+        )
+        self.angle_weights = angle_weights
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.angle_weights not in ANGLE_WEIGHTS:
+            raise ValueError(
+                f"{type(self).__name__}: angle_weights must be one of {ANGLE_WEIGHTS}, got {self.angle_weights!r}"
+            )
 
     def fit(
         self,
@@ -79,9 +125,15 @@ class RandomLabelNB201(SupernetBase):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
+    def _score_tag(self) -> str:
+        return str(self.angle_weights)
+
     def _score_path(self, path: tuple[int, ...]) -> float:
-        initial: NB201Supernet = self.initial_
-        return weight_angle(initial.path_parameters(path), self.model_.path_parameters(path))
+        self._check_params()
+        shared = self.angle_weights == "path"
+        before = self.initial_.path_parameters(path, shared=shared)
+        after = self.model_.path_parameters(path, shared=shared)
+        return weight_angle(before, after) if before else 0.0
 
     def _load_extra_state(self, state: dict[str, Any], data: ImageData) -> None:
         # the initial weights are a function of the seed: rebuild them instead of storing them

@@ -138,6 +138,13 @@ def test_random_label_angle_grows_with_training(space: NB201Space, tiny_data: Im
     restored = RandomLabelNB201()
     restored.load_state_dict(short.state_dict(), data=tiny_data)
     assert np.array_equal(restored.score(archs), angles)
+    short.angle_weights = "cell"  # a scoring setting: only the cells' own convolutions
+    cell_only = short.score(archs)
+    assert not np.array_equal(cell_only, angles) and np.all(cell_only >= 0)
+    no_conv = space.from_ops(["skip_connect", "avg_pool_3x3", "none", "skip_connect", "none", "avg_pool_3x3"])
+    assert short.score([no_conv])[0] == 0.0  # no live convolution: nothing of its own moved
+    short.angle_weights = "path"
+    assert np.array_equal(short.score(archs), angles)
     # the true labels are never read: permuting them leaves the trained supernet unchanged
     x, y = tiny_data.train.tensors  # type: ignore[attr-defined]
     shuffled = ImageData(
