@@ -26,7 +26,7 @@ import pandas as pd
 
 from predictbench.studies.search_study import SearchStudy
 
-DEFAULT_SEARCHERS = "random,evolution,local,mcts,pruned,gbdtnas,guided,comparator"
+DEFAULT_SEARCHERS = "random,evolution,local,mcts,pruned,robot-plus,gbdtnas,guided,comparator"
 
 
 def median_queries(group: pd.DataFrame) -> str:
@@ -49,6 +49,13 @@ def table(records: pd.DataFrame, at: list[int]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("searcher")
 
 
+def searcher_options(name: str, dataset: str, root: Path | None) -> dict[str, object]:
+    """RoBoT searchers read zero-cost proxies: those of the searched benchmark itself."""
+    if not name.startswith("robot"):
+        return {}
+    return {"inputs": str(root / "nb201" / dataset) if root is not None else f"nb201/{dataset}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="cifar10", help="comma-separated NB201 datasets")
@@ -66,7 +73,7 @@ def main() -> None:
             started = time.perf_counter()
             study = SearchStudy(
                 f"nb201/{dataset}",
-                {name: {}},
+                {name: searcher_options(name, dataset, args.root)},
                 results=args.results,
                 budget=args.budget,
                 seeds=args.seeds,

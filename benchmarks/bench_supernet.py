@@ -350,13 +350,13 @@ def main() -> None:
             summary["search"] = search_studies(bench, ws, per_cell, s, out)
         if "darts" not in skip:
             methods = [m.strip() for m in args.darts_methods.split(",") if m.strip()]
-        unknown = set(methods) - {"darts", "zero-order"}
-        if unknown:
-            raise SystemExit(f"unknown --darts-methods {sorted(unknown)}; known: darts, zero-order")
-        darts_seeds = list(range(s["darts_seeds"]))
-        if args.darts_seed_list:
-            darts_seeds = [int(v) for v in args.darts_seed_list.split(",") if v.strip()]
-        summary["differentiable"] = differentiable(bench, s, args.device, methods, darts_seeds)
+            unknown = set(methods) - {"darts", "zero-order"}
+            if unknown:
+                raise SystemExit(f"unknown --darts-methods {sorted(unknown)}; known: darts, zero-order")
+            darts_seeds = list(range(s["darts_seeds"]))
+            if args.darts_seed_list:
+                darts_seeds = [int(v) for v in args.darts_seed_list.split(",") if v.strip()]
+            summary["differentiable"] = differentiable(bench, s, args.device, methods, darts_seeds)
         atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float))
         print(f"\nsummary: {out / 'summary.json'}")
 
