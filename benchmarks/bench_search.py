@@ -49,11 +49,12 @@ def table(records: pd.DataFrame, at: list[int]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("searcher")
 
 
-def searcher_options(name: str, dataset: str, root: Path | None) -> dict[str, object]:
-    """RoBoT searchers read zero-cost proxies: those of the searched benchmark itself."""
+def searcher_options(name: str, dataset: str, root: Path | None, proxies_from: dict[str, str]) -> dict[str, object]:
+    """RoBoT searchers read zero-cost proxies: the searched benchmark's own, or another dataset's (--proxies-from)."""
     if not name.startswith("robot"):
         return {}
-    return {"inputs": str(root / "nb201" / dataset) if root is not None else f"nb201/{dataset}"}
+    source = proxies_from.get(dataset, dataset)
+    return {"inputs": str(root / "nb201" / source) if root is not None else f"nb201/{source}"}
 
 
 def main() -> None:
@@ -66,14 +67,21 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="local worker processes")
     parser.add_argument("--root", type=Path, default=None, help="data root holding nb201/<dataset> stores")
     parser.add_argument("--results", type=Path, default=Path("results/bench_search.jsonl"), help="JSONL results")
+    parser.add_argument(
+        "--proxies-from",
+        default="cifar100=cifar10",
+        help="DATASET=SOURCE pairs: RoBoT searchers on DATASET read SOURCE's zero-cost proxies (the cifar100 store "
+        "has only zen; cifar10's label-free proxies are of the same networks on the same-sized images)",
+    )
     args = parser.parse_args()
+    proxies_from = dict(pair.split("=", 1) for pair in args.proxies_from.split(",") if pair)
     at = [int(t) for t in args.at.split(",")] if args.at else [args.budget]
     for dataset in args.datasets.split(","):
         for name in args.searchers.split(","):
             started = time.perf_counter()
             study = SearchStudy(
                 f"nb201/{dataset}",
-                {name: searcher_options(name, dataset, args.root)},
+                {name: searcher_options(name, dataset, args.root, proxies_from)},
                 results=args.results,
                 budget=args.budget,
                 seeds=args.seeds,

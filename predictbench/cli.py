@@ -371,6 +371,64 @@ def search(
             console.print(f"report: {report / 'README.md'}")
 
 
+@app.command()
+def mosearch(
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark name.")] = DEFAULT_BENCHMARK,
+    objective: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--objective",
+            "-o",
+            help="Objective 'metric' or 'metric@fidelity', e.g. valid_acc@12 (repeat, at least 2; default: the "
+            "store's search metric and a hardware metric). Directions are those the store declares.",
+        ),
+    ] = None,
+    searcher: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--searcher",
+            "-s",
+            help="Multi-objective searcher (random, nsga2, parego), e.g. 'parego:predictor=lgbm' (repeat; default "
+            "all three).",
+        ),
+    ] = None,
+    budget: Annotated[int, typer.Option(min=1, help="Distinct architectures per run.")] = 100,
+    seeds: Annotated[int, typer.Option(min=1, help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
+    jobs: JobsOption = 1,
+    results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
+        "results/mosearch.jsonl"
+    ),
+    report: Annotated[
+        Path | None, typer.Option(help="Write a report (hypervolume curves, Pareto fronts) into this folder.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Study name recorded with each result.")] = "mo-study",
+    root: RootOption = None,
+) -> None:
+    """Run a multi-objective search study: searchers x seeds at a budget; hypervolume of the Pareto front per query.
+
+    Each run's front is reported on the store's reported objectives (e.g. valid_acc@12 is reported as
+    test_acc@200) as a share of the true front's hypervolume. Resumable: a rerun skips recorded runs.
+    """
+    from predictbench.cli_mo import mo_board, mosearch_study, objectives_line
+
+    with _data_root(root):
+        components = [_component(spec) for spec in searcher or ["random", "nsga2", "parego"]]
+        study = mosearch_study(
+            benchmark, components, objective, results=results, report=report, budget=budget, seeds=seeds, jobs=jobs,
+            name=name, root=root,
+        )  # fmt: skip
+        console.print(objectives_line(study))
+        started = time.perf_counter()
+        with _resumable(results):
+            frame = _with_progress(f"{name} on {benchmark}", seeds * len(study.searchers), study.run)
+        console.print(f"{len(frame)} runs in {results} ({time.perf_counter() - started:.1f} s)")
+        console.print(mo_board(frame))
+        if report is not None:
+            with _working("writing the report"):
+                study.report(report, frame, title=f"Multi-objective search: {benchmark}")
+            console.print(f"report: {report / 'README.md'}")
+
+
 @app.command("report")
 def report_cmd(
     results: Annotated[list[Path], typer.Argument(help="Results file(s) written by a study.")],
@@ -384,7 +442,11 @@ def report_cmd(
     if frame.empty:
         raise PredictBenchError(f"no records in {', '.join(map(str, results))}")
     with _working("writing the report"):
-        if "searcher" in frame.columns:
+        if "hv_normalised" in frame.columns:
+            from predictbench.multiobjective.report import multiobjective_report
+
+            multiobjective_report(frame, out)  # without the whole space's cloud: the study command draws it
+        elif "searcher" in frame.columns:
             from predictbench.report import search_report
 
             search_report(frame, out)
@@ -423,6 +485,12 @@ def _grid(exp: Experiment) -> list[str]:
             f"search: {', '.join(c.label for c in s.searchers)} x {len(s.seeds)} seeds at budget {s.budget}, "
             f"jobs {s.jobs}"
         )
+    if exp.multiobjective is not None:
+        m = exp.multiobjective
+        lines.append(
+            f"multiobjective: {', '.join(c.label for c in m.searchers)} x {len(m.seeds)} seeds at budget {m.budget}, "
+            f"objectives {', '.join(m.objectives) if m.objectives else '(the store defaults)'}, jobs {m.jobs}"
+        )
     return lines
 
 
@@ -433,6 +501,9 @@ def _summary(exp: Experiment) -> list[str]:
         lines.append(f"predictors: {len(p.models)} x {len(p.sizes)} sizes x {len(p.seeds)} seeds")
     if exp.search is not None:
         lines.append(f"search: {len(exp.search.searchers)} x {len(exp.search.seeds)} seeds, T={exp.search.budget}")
+    if exp.multiobjective is not None:
+        m = exp.multiobjective
+        lines.append(f"multiobjective: {len(m.searchers)} x {len(m.seeds)} seeds, T={m.budget}")
     return lines
 
 
@@ -455,8 +526,10 @@ def _list_experiments() -> None:
 
 def _run_experiment(exp: Experiment, root: Path | None) -> None:
     from predictbench.benchmarks import load
+    from predictbench.cli_mo import mo_board
     from predictbench.experiment_run import (
         convert_missing,
+        multiobjective_study,
         predictor_study,
         report_dir,
         run_predictor_study,
@@ -478,6 +551,7 @@ def _run_experiment(exp: Experiment, root: Path | None) -> None:
             console.print(f"[green]store[/green] {path}")
     models = _installed(exp.predictors.models) if exp.predictors is not None else []
     searchers = _installed(exp.search.searchers) if exp.search is not None else []
+    mo_searchers = _installed(exp.multiobjective.searchers) if exp.multiobjective is not None else []
     plans = []  # every study is built before any runs, so a bad option fails before hours of work
     for name in exp.benchmarks:
         bench = load(name, root=data)
@@ -486,14 +560,15 @@ def _run_experiment(exp: Experiment, root: Path | None) -> None:
                 name,
                 predictor_study(exp, bench, models) if models else None,
                 search_study(exp, bench, data, searchers) if searchers else None,
+                multiobjective_study(exp, bench, data, mo_searchers) if mo_searchers else None,
             )
         )
     search_reports: list[tuple[str, Path]] = []
     predictor_reports: list[tuple[str, Path]] = []
-    with _resumable(exp.predictor_results, exp.search_results):
+    with _resumable(exp.predictor_results, exp.search_results, exp.multiobjective_results):
         # searches first: SearchStudy forks its workers, and a fork of a process that has already trained
         # OpenMP models (LightGBM, XGBoost) in-process can deadlock; predictor workers start from a fork server
-        for name, _, searches in plans:
+        for name, _, searches, _ in plans:
             if searches is not None and exp.search is not None:
                 runs = len(searches.searchers) * len(exp.search.seeds)
                 frame = _with_progress(f"search on {name}", runs, searches.run)
@@ -502,7 +577,16 @@ def _run_experiment(exp: Experiment, root: Path | None) -> None:
                 with _working("writing the search report"):
                     search_report(frame, out, title=f"{exp.name}: search leaderboard on {name}")
                 search_reports.append((f"Search leaderboard: {name}", out))
-        for name, predictors, _ in plans:
+        for name, _, _, pareto in plans:
+            if pareto is not None and exp.multiobjective is not None:
+                runs = len(pareto.searchers) * len(exp.multiobjective.seeds)
+                frame = _with_progress(f"multi-objective search on {name}", runs, pareto.run)
+                console.print(mo_board(frame))
+                out = report_dir(exp, "multiobjective", name)
+                with _working("writing the multi-objective report"):
+                    pareto.report(out, frame, title=f"{exp.name}: multi-objective search on {name}")
+                search_reports.append((f"Multi-objective search: {name}", out))
+        for name, predictors, _, _ in plans:
             if predictors is not None and exp.predictors is not None:
                 frame = _with_progress(
                     f"predictors on {name}",
@@ -565,7 +649,8 @@ def run(
         int | None, typer.Option("--jobs", "-j", min=1, help="Override every study's parallel local processes.")
     ] = None,
     results: Annotated[
-        Path | None, typer.Option(help="Override the results folder (predictors.jsonl, search.jsonl).")
+        Path | None,
+        typer.Option(help="Override the results folder (predictors.jsonl, search.jsonl, multiobjective.jsonl)."),
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Override the report folder.")] = None,
     root: RootOption = None,

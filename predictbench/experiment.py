@@ -1,16 +1,19 @@
-"""Experiment files: a small TOML schema naming benchmarks, a predictor study and/or a search study.
+"""Experiment files: a small TOML schema naming benchmarks and the studies to run on them (predictors, search,
+multi-objective search).
 
 An experiment file is what ``predictbench run`` executes. Every key is checked when the file is read: an unknown
 key, a wrong type or an unknown predictor, searcher, benchmark or converter name is ONE :class:`ExperimentError`
 naming the file, the key and what was expected (with "did you mean" from the registries). Relative ``results``,
 ``report`` and ``[data] source`` paths are relative to the working directory, like command-line paths.
 
-Schema (every section optional except that at least one of ``[predictors]`` and ``[search]`` is required)::
+Schema (every section optional except that at least one of ``[predictors]``, ``[search]`` and
+``[multiobjective]`` is required)::
 
     name = "quickstart"                       # letters, digits, '.', '_', '-'; names the studies
     description = "one line shown by `predictbench run --list`"
     benchmarks = ["nb201-analog/cifar10"]     # each study runs on every benchmark
-    results = "results/quickstart"            # folder: predictors.jsonl, search.jsonl (default results/<name>)
+    results = "results/quickstart"            # folder: predictors.jsonl, search.jsonl, multiobjective.jsonl
+                                              # (default results/<name>)
     report = "reports/quickstart"             # folder (default reports/<name>)
 
     [data]                                    # how to convert a benchmark that is not converted yet
@@ -36,6 +39,14 @@ Schema (every section optional except that at least one of ``[predictors]`` and 
     random = {}
     "guided-fast" = { name = "guided", batch_size = 5 }
     "guided-bananas" = { name = "guided", predictor = "bananas", requires = "torch" }
+
+    [multiobjective]                          # Pareto search (registry MO_SEARCHERS), hypervolume per query
+    objectives = ["valid_acc@12", "edgegpu_latency"]  # >= 2 distinct 'metric[@fidelity]'; directions are the
+                                              # store's; default: its search metric and a hardware metric
+    budget = 100
+    seeds = 20
+    jobs = 1
+    searchers = ["random", "nsga2", "parego:predictor=lgbm"]  # specs or a table, as in [search]
 
 ``models`` / ``searchers`` are either a list of command-line specs (``"name:key=value,key=value"``, the label is
 the spec) or a table of label -> options, where the reserved keys ``name`` (the registered component; default
@@ -120,6 +131,21 @@ class SearchSection:
 
 
 @dataclass(frozen=True)
+class MultiObjectiveSection:
+    """A multi-objective search study: searchers x seeds at a budget; hypervolume of each run's Pareto front.
+
+    ``objectives`` are ``'metric'`` or ``'metric@fidelity'`` texts checked against each benchmark when its study
+    is built; None means the store's default pair.
+    """
+
+    searchers: tuple[Component, ...]
+    objectives: tuple[str, ...] | None = None
+    budget: int = 100
+    seeds: tuple[int, ...] = tuple(range(20))
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A validated experiment file (see the module docstring for the schema)."""
 
@@ -132,6 +158,7 @@ class Experiment:
     search: SearchSection | None = None
     data: DataHint | None = None
     source: str = "<memory>"
+    multiobjective: MultiObjectiveSection | None = None
 
     @property
     def predictor_results(self) -> Path:
@@ -140,6 +167,10 @@ class Experiment:
     @property
     def search_results(self) -> Path:
         return self.results / "search.jsonl"
+
+    @property
+    def multiobjective_results(self) -> Path:
+        return self.results / "multiobjective.jsonl"
 
     def with_overrides(
         self,
@@ -163,6 +194,8 @@ class Experiment:
             exp = replace(exp, predictors=replace(exp.predictors, **changes))
         if changes and exp.search is not None:
             exp = replace(exp, search=replace(exp.search, **changes))
+        if changes and exp.multiobjective is not None:
+            exp = replace(exp, multiobjective=replace(exp.multiobjective, **changes))
         if results is not None:
             exp = replace(exp, results=Path(results))
         if report is not None:
@@ -268,12 +301,16 @@ def parse_experiment(data: Mapping[str, Any], *, source: str = "<memory>", root:
     results = Path(top.string("results", default=f"results/{name}"))
     report = Path(top.string("report", default=f"reports/{name}"))
     data_table, predictor_table, search_table = top.table("data"), top.table("predictors"), top.table("search")
+    mo_table = top.table("multiobjective")
     top.finish()
     data_hint = _data_hint(data_table) if data_table is not None else None
     predictors = _predictor_section(predictor_table) if predictor_table is not None else None
     search = _search_section(search_table) if search_table is not None else None
-    if predictors is None and search is None:
-        raise ExperimentError(f"{source}: an experiment needs a [predictors] or a [search] section (or both)")
+    multiobjective = _multiobjective_section(mo_table) if mo_table is not None else None
+    if predictors is None and search is None and multiobjective is None:
+        raise ExperimentError(
+            f"{source}: an experiment needs at least one study section: [predictors], [search] or [multiobjective]"
+        )
     return Experiment(
         name=name,
         description=description,
@@ -284,6 +321,7 @@ def parse_experiment(data: Mapping[str, Any], *, source: str = "<memory>", root:
         search=search,
         data=data_hint,
         source=source,
+        multiobjective=multiobjective,
     )
 
 
@@ -342,6 +380,24 @@ def _search_section(table: _Table) -> SearchSection:
         jobs=jobs,
         search_metric=search_metric,
         report_metric=report_metric,
+    )
+
+
+def _multiobjective_section(table: _Table) -> MultiObjectiveSection:
+    from predictbench.multiobjective import MO_SEARCHERS
+
+    searchers = _components(table, "searchers", MO_SEARCHERS, extra_fixed=("space",))
+    objectives = table.metric_list("objectives", minimum=2)
+    budget = table.integer("budget", default=100, minimum=1)
+    seeds = table.seeds("seeds")
+    jobs = table.integer("jobs", default=1, minimum=1)
+    table.finish()
+    return MultiObjectiveSection(
+        searchers=searchers,
+        objectives=None if objectives is None else tuple(objectives),
+        budget=budget,
+        seeds=seeds,
+        jobs=jobs,
     )
 
 
@@ -497,6 +553,20 @@ class _Table:
         if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+(@\d+)?", value):
             self.fail(key, "'metric' or 'metric@fidelity' (e.g. 'test_acc@200')", value)
         return str(value)
+
+    def metric_list(self, key: str, *, minimum: int) -> list[str] | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if (
+            not isinstance(value, list)
+            or len(value) < minimum
+            or not all(isinstance(v, str) and re.fullmatch(r"[^@\s]+(@\d+)?", v) for v in value)
+        ):
+            self.fail(key, f"a list of at least {minimum} 'metric' or 'metric@fidelity' strings", value)
+        if len(set(value)) != len(value):
+            self.fail(key, "distinct values", value)
+        return [str(v) for v in value]
 
     def finish(self) -> None:
         if self.data:

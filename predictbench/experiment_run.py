@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,6 +25,10 @@ from predictbench.paths import atomic_write_text, data_root
 from predictbench.studies import PredictorStudy, ResultsFile, read_results
 from predictbench.studies.predictor_study import ID_FIELDS
 from predictbench.studies.search_study import SearchStudy
+
+if TYPE_CHECKING:
+    from predictbench.multiobjective.study import MultiObjectiveStudy
+    from predictbench.spaces import SearchSpace
 
 Progress = Callable[[int, int, str], None]
 
@@ -131,6 +135,51 @@ def search_study(
         jobs=section.jobs,
         root=root or data_root(),
     )
+
+
+def check_mo_searchers(components: Sequence[Component], space: SearchSpace, where: Callable[[Component], str]) -> None:
+    """Check each multi-objective searcher's name and option names, then build it once so bad values fail early.
+
+    ``where(component)`` starts each error message (e.g. ``"--searcher nsga2:population_size=0"``).
+    """
+    from predictbench.experiment import check_component
+    from predictbench.multiobjective import MO_SEARCHERS, make_mo_searcher
+
+    for component in components:
+        check_component(component, MO_SEARCHERS, where(component), ("space",))
+        try:
+            make_mo_searcher(component.name, space, seed=0, **component.params)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ExperimentError(f"{where(component)}: {exc}") from exc
+
+
+def multiobjective_study(
+    exp: Experiment, bench: TabularBenchmark, root: Path | None = None, searchers: Sequence[Component] | None = None
+) -> MultiObjectiveStudy:
+    """The experiment's multi-objective study on ``bench``; searchers and objectives are checked before it runs."""
+    from predictbench.multiobjective.study import MultiObjectiveStudy
+
+    section = exp.multiobjective
+    if section is None:
+        raise ExperimentError(f"{exp.source}: no [multiobjective] section")
+    chosen = section.searchers if searchers is None else searchers
+    check_mo_searchers(chosen, bench.space, lambda c: f"{exp.source}: key 'multiobjective.searchers.{c.label}'")
+    study = MultiObjectiveStudy(
+        bench.name,
+        {c.label: (c.name, dict(c.params)) for c in chosen},
+        results=exp.multiobjective_results,
+        budget=section.budget,
+        seeds=section.seeds,
+        objectives=section.objectives,
+        name=exp.name,
+        jobs=section.jobs,
+        root=root or data_root(),
+    )
+    try:
+        study.resolved_objectives()
+    except (ValueError, KeyError) as exc:
+        raise ExperimentError(f"{exp.source}: key 'multiobjective.objectives' on {bench.name}: {exc}") from exc
+    return study
 
 
 @functools.cache

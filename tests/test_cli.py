@@ -177,7 +177,7 @@ def test_run_skips_components_whose_module_is_missing(
 def test_run_list_and_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     listing = runner.invoke(app, ["run", "--list"])
     assert listing.exit_code == 0
-    for name in ("quickstart", "nb201-predictors", "nb201-search", "nb201-random-search"):
+    for name in ("quickstart", "nb201-predictors", "nb201-search", "nb201-random-search", "nb201-hw-pareto"):
         assert name in listing.output
     code, out, _ = _main(capsys, "run", "quickstart", "--dry-run", "--seeds", "3")
     text = " ".join(out.split())

@@ -16,12 +16,14 @@ from predictbench.experiment import (
 from predictbench.experiment_run import (
     convert_missing,
     missing_modules,
+    multiobjective_study,
     predictor_study,
     report_dir,
     run_predictor_study,
     search_study,
     unconverted,
 )
+from predictbench.multiobjective.objectives import format_ref
 from predictbench.studies import ResultsFile
 
 VALID = """
@@ -114,7 +116,7 @@ def test_file_level_errors(tmp_path: Path) -> None:
     with pytest.raises(ExperimentError, match=r"not valid TOML"):
         load_experiment(_write(tmp_path, "name = \n"))
     no_study = 'name = "x"\ndescription = "x"\nbenchmarks = ["nb201/cifar10"]\n'
-    with pytest.raises(ExperimentError, match=r"needs a \[predictors\] or a \[search\] section"):
+    with pytest.raises(ExperimentError, match=r"needs at least one study section: \[predictors\], \[search\] or"):
         load_experiment(_write(tmp_path, no_study))
     bad_converter = no_study + '[data]\nconverter = "analog"\n[search]\nsearchers = ["random"]\n'
     with pytest.raises(ExperimentError, match=r"key 'data.converter': unknown converter 'analog'. Did you mean"):
@@ -164,11 +166,11 @@ def test_shipped_experiments_validate(name: str) -> None:
     exp = load_experiment(name)
     assert exp.name == name and exp.description
     assert exp.data is not None, "shipped experiments say how to convert their benchmarks"
-    assert exp.predictors is not None or exp.search is not None
+    assert exp.predictors is not None or exp.search is not None or exp.multiobjective is not None
 
 
 def test_shipped_experiments_cover_the_published_tables() -> None:
-    assert {"quickstart", "nb201-predictors", "nb201-search", "nb201-random-search", "robot"} <= set(
+    assert {"quickstart", "nb201-predictors", "nb201-search", "nb201-random-search", "robot", "nb201-hw-pareto"} <= set(
         shipped_experiments()
     )
     quick = load_experiment("quickstart")
@@ -178,6 +180,10 @@ def test_shipped_experiments_cover_the_published_tables() -> None:
     assert {"random", "evolution", "local", "guided"} <= {s.name for s in quick.search.searchers}
     random_search = load_experiment("nb201-random-search").search
     assert random_search is not None and random_search.budget == 200 and len(random_search.seeds) == 500
+    pareto = load_experiment("nb201-hw-pareto")
+    assert pareto.benchmarks == ("nb201/cifar10",) and pareto.multiobjective is not None
+    assert pareto.multiobjective.objectives == ("valid_acc@12", "edgegpu_latency")
+    assert [c.name for c in pareto.multiobjective.searchers] == ["random", "nsga2", "parego"]
 
 
 def test_searcher_option_values_fail_before_running(tmp_path: Path, analog_root: Path) -> None:
@@ -219,3 +225,107 @@ def test_convert_missing_uses_the_data_hint(tmp_path: Path) -> None:
     assert unconverted(hinted, root) == ["nb201-analog/cifar10"]
     written = convert_missing(hinted, root)
     assert written and unconverted(hinted, root) == [] and convert_missing(hinted, root) == []
+
+
+PARETO = """
+name = "pareto"
+description = "a multi-objective experiment"
+benchmarks = ["nb201-analog/cifar10"]
+results = "{results}"
+
+[multiobjective]
+objectives = ["baseline_accuracy", "analog_drift_86400@200"]
+budget = 30
+seeds = [1, 4]
+jobs = 2
+
+[multiobjective.searchers]
+random = {{}}
+"nsga2-small" = {{ name = "nsga2", population_size = 4 }}
+"""
+
+
+def _pareto(tmp_path: Path) -> str:
+    return PARETO.format(results=tmp_path / "results")
+
+
+def test_multiobjective_section_reads_into_its_study(tmp_path: Path) -> None:
+    exp = load_experiment(_write(tmp_path, _pareto(tmp_path)))
+    section = exp.multiobjective
+    assert section is not None and exp.predictors is None and exp.search is None
+    assert section.objectives == ("baseline_accuracy", "analog_drift_86400@200")
+    assert section.searchers[1] == Component("nsga2-small", "nsga2", {"population_size": 4})
+    assert section.budget == 30 and section.seeds == (1, 4) and section.jobs == 2
+    assert exp.multiobjective_results == tmp_path / "results" / "multiobjective.jsonl"
+    changed = exp.with_overrides(seeds=3, jobs=1)
+    assert changed.multiobjective is not None
+    assert changed.multiobjective.seeds == (0, 1, 2) and changed.multiobjective.jobs == 1
+    without = _pareto(tmp_path).replace('objectives = ["baseline_accuracy", "analog_drift_86400@200"]', "")
+    defaults = load_experiment(_write(tmp_path, without))
+    assert defaults.multiobjective is not None and defaults.multiobjective.objectives is None
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('["baseline_accuracy", "analog_drift_86400@200"]', '["baseline_accuracy"]'),
+            "key 'multiobjective.objectives': expected a list of at least 2 'metric' or 'metric@fidelity' strings",
+        ),
+        (
+            ('"analog_drift_86400@200"', '"analog_drift_86400@day"'),
+            "key 'multiobjective.objectives': expected a list of at least 2",
+        ),
+        (
+            ('"analog_drift_86400@200"', '"baseline_accuracy"'),
+            "key 'multiobjective.objectives': expected distinct values",
+        ),
+        (("budget = 30", "budget = 0"), "key 'multiobjective.budget': expected an integer >= 1, got 0 (int)"),
+        (("budget = 30", "budjet = 30"), "unknown key 'multiobjective.budjet'. Did you mean 'budget'?"),
+        (
+            ('name = "nsga2"', 'name = "nsga3"'),
+            "key 'multiobjective.searchers.nsga2-small': unknown multi-objective searcher 'nsga3'. Did you mean",
+        ),
+        (
+            ("population_size = 4", "populaton_size = 4"),
+            "searcher 'nsga2' has no option 'populaton_size'. Did you mean 'population_size'",
+        ),
+        (("population_size = 4", "seed = 4"), "'seed' is not an option here"),
+        (
+            ("[multiobjective.searchers]", "[multiobjective.searcher]"),
+            "missing required key 'multiobjective.searchers'",
+        ),
+    ],
+)
+def test_multiobjective_schema_errors_name_the_file_and_the_key(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    old, new = change
+    text = _pareto(tmp_path)
+    assert old in text
+    path = _write(tmp_path, text.replace(old, new, 1))
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and expected in message
+
+
+def test_multiobjective_study_checks_objectives_and_option_values(tmp_path: Path, analog_root: Path) -> None:
+    bench = load("nb201-analog/cifar10", root=analog_root)
+    exp = load_experiment(_write(tmp_path, _pareto(tmp_path)))
+    study = multiobjective_study(exp, bench, analog_root)
+    assert study.seeds == (1, 4) and study.jobs == 2 and study.results == exp.multiobjective_results
+    assert [format_ref(r) for r in study.resolved_objectives()[0]] == [
+        "baseline_accuracy@200",
+        "analog_drift_86400@200",
+    ]
+    lacking = load_experiment(_write(tmp_path, _pareto(tmp_path).replace("analog_drift_86400@200", "edgegpu_latency")))
+    with pytest.raises(
+        ExperimentError, match=r"key 'multiobjective.objectives' on nb201-analog/cifar10: unknown metric"
+    ):
+        multiobjective_study(lacking, bench, analog_root)
+    bad_value = load_experiment(
+        _write(tmp_path, _pareto(tmp_path).replace("population_size = 4", "population_size = 1"))
+    )
+    with pytest.raises(ExperimentError, match=r"key 'multiobjective.searchers.nsga2-small': population_size must be"):
+        multiobjective_study(bad_value, bench, analog_root)

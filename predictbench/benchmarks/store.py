@@ -279,8 +279,11 @@ def _read_table(path: Path, required: bool = True) -> pd.DataFrame | None:
         if required:
             raise DataFormatError(f"{path.parent}: store is incomplete, {path.name} is missing")
         return None
+    import pyarrow.parquet as pq
+
     try:
-        return pd.read_parquet(path)
+        # one block per column and Arrow buffers freed as they convert: the peak stays near one copy of the table
+        return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
     except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on corrupt files
         raise DataFormatError(f"{path}: unreadable parquet table ({exc})") from exc
 
