@@ -6,8 +6,8 @@ PY ?= python3
 test: lint typecheck unit
 
 lint:
-	$(PY) -m ruff check predictbench tests benchmarks scripts
-	$(PY) -m ruff format --check predictbench tests benchmarks scripts
+	$(PY) -m ruff check predictbench tests benchmarks scripts notebooks
+	$(PY) -m ruff format --check predictbench tests benchmarks scripts notebooks
 
 typecheck:
 	$(PY) -m mypy predictbench
@@ -23,8 +23,8 @@ bench:
 	$(PY) benchmarks/bench_load.py
 
 format:
-	$(PY) -m ruff check --fix predictbench tests benchmarks scripts
-	$(PY) -m ruff format predictbench tests benchmarks scripts
+	$(PY) -m ruff check --fix predictbench tests benchmarks scripts notebooks
+	$(PY) -m ruff format predictbench tests benchmarks scripts notebooks
 
 quickstart:
 	predictbench quickstart
