@@ -16,16 +16,15 @@ import numpy as np
 import pandas as pd
 
 from predictbench.multiobjective.pareto import non_dominated
-from predictbench.report.curves import bootstrap_band, curve_table, trajectories
+from predictbench.report.curves import bootstrap_band, curve_table, report_budgets, trajectories
 from predictbench.report.document import Block, Document, Figure, Heading, Paragraph, Table
 from predictbench.report.figures import new_figure, save_png
-from predictbench.report.output import write_report
-from predictbench.report.provenance import component_configs, listed, provenance_facts
-from predictbench.report.significance import TEST_FORMATS, compare_searchers
+from predictbench.report.output import report_folder, write_report
+from predictbench.report.provenance import listed, provenance_blocks
+from predictbench.report.significance import compare_searchers, leader_vs_runner_up
 
 HV_FIGURE = "hypervolume.png"
 FRONT_FIGURE = "front.png"
-STANDARD_BUDGETS = (10, 20, 50, 100, 150, 200, 500)
 PERCENT = "hv_percent"
 ZOOM_BELOW = 0.2  # the front figure zooms in when the hypervolume box is this small a part of the cloud's range
 
@@ -114,18 +113,12 @@ def _zoom_on_hypervolume_box(ax: Any, run: pd.Series, space: np.ndarray, front: 
 
 def significance_blocks(records: pd.DataFrame, board: pd.DataFrame, budgets: list[int]) -> list[Block]:
     """The two best searchers compared by a paired Wilcoxon test of the normalised hypervolume."""
-    ranked = board["rank"].dropna()
-    if len(ranked) < 2:
-        return [Paragraph("Fewer than two searchers ran the full budget: nothing to compare.")]
-    first, second = str(ranked.index[0]), str(ranked.index[1])
-    return [
-        Paragraph(
-            f"{first} (rank 1) against {second} (rank 2): two-sided Wilcoxon signed-rank test over paired seeds. "
-            f"Differences are {first} minus {second} in the normalised hypervolume (%) after T queries; "
-            "wins/ties/losses count seeds."
-        ),
-        Table(compare_searchers(records, first, second, budgets, column=PERCENT), formats=TEST_FORMATS),
-    ]
+    return leader_vs_runner_up(
+        board["rank"].dropna().index,
+        lambda first, second: compare_searchers(records, first, second, budgets, column=PERCENT),
+        difference="the normalised hypervolume (%) after T queries; wins/ties/losses count seeds.",
+        too_few="Fewer than two searchers ran the full budget: nothing to compare.",
+    )
 
 
 def true_front_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -176,11 +169,10 @@ def multiobjective_report(
     """
     if records.empty:
         raise ValueError("no multi-objective records to report")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = report_folder(out_dir)
     records = with_percent(records)
-    budget = int(records["budget"].max())
-    budgets = sorted({b for b in (*STANDARD_BUDGETS, budget) if b <= budget})
+    budgets = report_budgets(records)
+    budget = budgets[-1]
     benchmarks = ", ".join(sorted(records["benchmark"].unique()))
     hypervolume_curves(records, out / HV_FIGURE, title=benchmarks)
     board = curve_table(records, budgets, column=PERCENT)
@@ -214,17 +206,15 @@ def multiobjective_report(
             ),
             Figure(FRONT_FIGURE, "One run's front over the whole space"),
         ]
-    blocks += [
-        Heading("Provenance"),
-        provenance_facts(
-            records,
-            {
-                "search objectives": listed(records.assign(o=records["objectives"].map(", ".join)), "o"),
-                "reported objectives": listed(records.assign(o=records["report_objectives"].map(", ".join)), "o"),
-                "budgets": listed(records, "budget"),
-            },
-        ),
-        Heading("Searcher options"),
-        Table(component_configs(records, "searcher", "options")),
-    ]
+    blocks += provenance_blocks(
+        records,
+        {
+            "search objectives": listed(records.assign(o=records["objectives"].map(", ".join)), "o"),
+            "reported objectives": listed(records.assign(o=records["report_objectives"].map(", ".join)), "o"),
+            "budgets": listed(records, "budget"),
+        },
+        entry="searcher",
+        params="options",
+        heading="Searcher options",
+    )
     return write_report(Document(title, tuple(blocks)), out)

@@ -21,11 +21,10 @@ as in SearchStudy, so runs are paired across searchers.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, as_completed
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from predictbench import __version__
-from predictbench.benchmarks import TabularBenchmark, load
+from predictbench.benchmarks import TabularBenchmark
 from predictbench.benchmarks.store import MetricRef
 from predictbench.multiobjective import make_mo_searcher
 from predictbench.multiobjective.base import run_multiobjective
@@ -50,13 +49,10 @@ from predictbench.multiobjective.objectives import (
 from predictbench.multiobjective.oracle import MultiObjectiveOracle
 from predictbench.multiobjective.pareto import missing_as_worst, non_dominated
 from predictbench.rng import spawn
-from predictbench.studies.engines import open_executor
-from predictbench.studies.results import ResultsFile, read_results, store_provenance
+from predictbench.studies import search_runs
+from predictbench.studies.results import store_provenance
 
 log = logging.getLogger(__name__)
-
-ID_FIELDS = ("study", "benchmark", "searcher", "budget", "seed")
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -164,14 +160,9 @@ def run_one(
     return record
 
 
-@functools.cache
-def _load_cached(name: str, root: str) -> TabularBenchmark:
-    return load(name, root=root)
-
-
 def _worker(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     ident, bench_name, root, searcher, options, budget, seed, search, report, scale = args
-    bench = _load_cached(bench_name, str(root))
+    bench = search_runs.worker_benchmark(bench_name, str(root))
     return ident, run_one(bench, searcher, options, budget=budget, seed=seed, search=search, report=report, scale=scale)
 
 
@@ -213,10 +204,7 @@ class MultiObjectiveStudy:
     @property
     def bench(self) -> TabularBenchmark:
         if self._bench is None:
-            if isinstance(self.benchmark, TabularBenchmark):
-                self._bench = self.benchmark
-            else:
-                self._bench = load(self.benchmark, root=self.root)
+            self._bench = search_runs.as_benchmark(self.benchmark, self.root)
         return self._bench
 
     def resolved_objectives(self) -> tuple[tuple[MetricRef, ...], tuple[MetricRef, ...]]:
@@ -233,63 +221,46 @@ class MultiObjectiveStudy:
             )
         return search, report
 
-    def _spec(self, label: str) -> tuple[str, dict[str, Any]]:
-        spec = self.searchers[label]
-        if isinstance(spec, tuple):
-            return spec[0], dict(spec[1])
-        return label, dict(spec)
-
-    def run(self, progress: Progress | None = None) -> pd.DataFrame:
+    def run(self, progress: search_runs.Progress | None = None) -> pd.DataFrame:
         """Run what is not recorded yet; returns every record of this study and benchmark."""
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1:
             raise ValueError(f"budget must be a positive int, got {self.budget!r}")
         seeds = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
         search, report = self.resolved_objectives()
         bench = self.bench
-        out = ResultsFile(self.results)
-        done = out.done(ID_FIELDS)
-        todo = [
-            ((self.name, bench.name, label, self.budget, seed), label, seed)
-            for seed in seeds
-            for label in self.searchers
-            if (self.name, bench.name, label, self.budget, seed) not in done
-        ]
-        total, finished = len(seeds) * len(self.searchers), len(seeds) * len(self.searchers) - len(todo)
-
-        def record(ident: tuple[Any, ...], rec: dict[str, Any]) -> None:
-            nonlocal finished
-            rec.update(dict(zip(ID_FIELDS, ident, strict=True)))
-            out.append(rec)
-            finished += 1
-            if progress:
-                progress(finished, total, f"{ident[2]} seed={ident[4]} hv={rec['final_hv_normalised']:.3f}")
-
-        if todo:
+        grid = search_runs.RunGrid(
+            self.results,
+            search_runs.grid_runs(self.name, bench.name, self.searchers, self.budget, seeds),
+            summary=lambda record: f"hv={record['final_hv_normalised']:.3f}",
+            progress=progress,
+        )
+        if grid.todo:
             scale = HypervolumeScale.of(bench, search, report, self.margin)
-            parallel = self.jobs > 1 or isinstance(self.engine, Executor) or self.address is not None
-            if parallel and not isinstance(self.benchmark, TabularBenchmark):
-                root = self.root if self.root is not None else bench.path.parents[len(Path(bench.name).parts) - 1]
+            if search_runs.runs_in_workers(self.benchmark, self.engine, self.jobs, self.address):
+                root = search_runs.worker_root(bench, self.root)
+                specs = {label: search_runs.searcher_spec(self.searchers, label) for label in self.searchers}
                 args = [
-                    (ident, bench.name, str(root), *self._spec(label), self.budget, seed, search, report, scale)
-                    for ident, label, seed in todo
+                    (run, bench.name, root, *specs[run.searcher], self.budget, run.seed, search, report, scale)
+                    for run in grid.todo
                 ]
-                with open_executor(self.engine, self.jobs, self.address) as pool:
-                    for future in as_completed([pool.submit(_worker, a) for a in args]):
-                        record(*future.result())
+                grid.run_in_workers(_worker, args, engine=self.engine, jobs=self.jobs, address=self.address)
             else:
-                for ident, label, seed in todo:
-                    name, options = self._spec(label)
-                    rec = run_one(
-                        bench, name, options, budget=self.budget, seed=seed, search=search, report=report, scale=scale
+                grid.run_here(
+                    lambda run: run_one(
+                        bench,
+                        *search_runs.searcher_spec(self.searchers, run.searcher),
+                        budget=self.budget,
+                        seed=run.seed,
+                        search=search,
+                        report=report,
+                        scale=scale,
                     )
-                    record(ident, rec)
+                )
         return self.records()
 
     def records(self) -> pd.DataFrame:
         """The recorded runs of this study and benchmark."""
-        frame = read_results(self.results)
-        mine = (frame["study"] == self.name) & (frame["benchmark"] == self.bench.name)
-        return frame[mine].reset_index(drop=True)
+        return search_runs.recorded(self.results, self.name, self.bench.name)
 
     def report(self, out_dir: str | Path, records: pd.DataFrame | None = None, *, title: str = "") -> Path:
         """Write the study's report (README.md and figures) to ``out_dir``, the whole space's cloud included."""

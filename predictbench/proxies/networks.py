@@ -38,7 +38,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import numpy as np
@@ -60,16 +60,25 @@ __all__ = [
     "build_nb101",
     "build_nb201",
     "build_network",
+    "check_sizes",
     "count_parameters",
     "make_nb201_op",
     "nb101_vertex_channels",
     "nb201_ops",
+    "nb201_stages",
 ]
 
 NB201_SPACES = ("nb201",)
 """Space names whose Arch keys are NB201 arch strings."""
 SPACES = (*NB201_SPACES, "nb101")
 """Spaces with a torch network here."""
+
+
+def check_sizes(**sizes: object) -> None:
+    """ValueError naming the first of ``sizes`` (width, depth, classes of a network) that is not a positive int."""
+    for label, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{label} must be a positive int, got {value!r}")
 
 
 class ReLUConvBN(nn.Module):
@@ -110,6 +119,23 @@ class ResidualReduction(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.downsample(x) + self.conv_b(self.conv_a(x))
         return out
+
+
+def nb201_stages(
+    channels: int, cells_per_stage: int, make_cell: Callable[[int], nn.Module]
+) -> tuple[list[nn.Module], int]:
+    """NB201's three stages (cells of ``C``, ``2C``, ``4C`` channels, a residual reduction between two stages).
+
+    Returns the layers in order and the channels of the last stage; shared with the supernet.
+    """
+    layers: list[nn.Module] = []
+    c = channels
+    for stage in range(3):
+        if stage > 0:
+            layers.append(ResidualReduction(c, 2 * c))
+            c *= 2
+        layers.extend(make_cell(c) for _ in range(cells_per_stage))
+    return layers, c
 
 
 def make_nb201_op(name: str, channels: int) -> nn.Module:
@@ -170,10 +196,7 @@ class NB201Network(nn.Module):
 
     def __init__(self, ops: Sequence[str], channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10) -> None:
         super().__init__()
-        sizes = (("channels", channels), ("cells_per_stage", cells_per_stage), ("num_classes", num_classes))
-        for label, value in sizes:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
+        check_sizes(channels=channels, cells_per_stage=cells_per_stage, num_classes=num_classes)
         self.ops_names = tuple(ops)
         self.channels = channels
         self.cells_per_stage = cells_per_stage
@@ -182,13 +205,7 @@ class NB201Network(nn.Module):
             nn.Conv2d(3, channels, kernel_size=3, padding=1, bias=False),
             nn.BatchNorm2d(channels),
         )
-        layers: list[nn.Module] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                layers.append(ResidualReduction(c, 2 * c))
-                c *= 2
-            layers.extend(NB201Cell(ops, c) for _ in range(cells_per_stage))
+        layers, c = nb201_stages(channels, cells_per_stage, lambda width: NB201Cell(ops, width))
         self.cells = nn.Sequential(*layers)
         self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
@@ -373,15 +390,9 @@ class NB101Network(nn.Module):
         num_classes: int = 10,
     ) -> None:
         super().__init__()
-        sizes = (
-            ("stem_channels", stem_channels),
-            ("num_stacks", num_stacks),
-            ("cells_per_stack", cells_per_stack),
-            ("num_classes", num_classes),
+        check_sizes(
+            stem_channels=stem_channels, num_stacks=num_stacks, cells_per_stack=cells_per_stack, num_classes=num_classes
         )
-        for label, value in sizes:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
         self.stem = ConvBNReLU(3, stem_channels, 3)
         layers: list[nn.Module] = []
         c_in = channels = stem_channels

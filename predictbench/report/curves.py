@@ -7,6 +7,14 @@ import pandas as pd
 
 from predictbench.rng import spawn
 
+STANDARD_BUDGETS = (10, 20, 50, 100, 150, 200, 500)
+
+
+def report_budgets(records: pd.DataFrame) -> list[int]:
+    """The budgets a search report tabulates: the standard ones below the largest budget run, and that budget."""
+    budget = int(records["budget"].max())
+    return sorted({b for b in (*STANDARD_BUDGETS, budget) if b <= budget})
+
 
 def trajectories(records: pd.DataFrame, column: str = "incumbent_report") -> dict[str, np.ndarray]:
     """Per searcher, an (n_runs, budget) array of the incumbent's value after each query."""

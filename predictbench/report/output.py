@@ -13,6 +13,13 @@ MARKDOWN = "README.md"
 HTML = "index.html"
 
 
+def report_folder(out_dir: str | Path) -> Path:
+    """``out_dir`` as a Path, created if needed: figures are drawn into it before :func:`write_report`."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def write_report(document: Document, folder: str | Path) -> Path:
     """Write ``folder/README.md`` and ``folder/index.html`` (figures must already be in ``folder``)."""
     folder = Path(folder)

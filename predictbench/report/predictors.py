@@ -10,9 +10,9 @@ import pandas as pd
 from predictbench.report.document import Block, Document, Figure, Heading, Paragraph, Table
 from predictbench.report.figures import quality_vs_cost, tau_vs_train_size
 from predictbench.report.leaderboard import predictor_leaderboard, tau_by_size
-from predictbench.report.output import write_report
-from predictbench.report.provenance import component_configs, listed, provenance_facts
-from predictbench.report.significance import TEST_FORMATS, compare_predictors
+from predictbench.report.output import report_folder, write_report
+from predictbench.report.provenance import listed, provenance_blocks
+from predictbench.report.significance import TIES_NOTE, compare_predictors, leader_vs_runner_up
 
 TAU_FIGURE = "tau_vs_train_size.png"
 COST_FIGURE = "quality_vs_cost.png"
@@ -32,18 +32,13 @@ def _detail(records: pd.DataFrame) -> pd.DataFrame:
 
 def significance_blocks(records: pd.DataFrame, board: pd.DataFrame) -> list[Block]:
     """The leader against the runner-up: a paired Wilcoxon test per training size and on the per-seed AUC."""
-    if len(board) < 2:
-        return [Paragraph("Only one predictor: nothing to compare.")]
-    first, second = str(board.index[0]), str(board.index[1])
-    return [
-        Paragraph(
-            f"{first} (rank 1) against {second} (rank 2): two-sided Wilcoxon signed-rank test over paired seeds "
-            "(both trained and tested on the same cells per seed). Differences are "
-            f"{first} minus {second} in Kendall τ; AUC is computed per seed. wins/ties/losses count seeds; tied "
-            "seeds are left out of the test. With n untied pairs the smallest possible p-value is 2/2^n."
-        ),
-        Table(compare_predictors(records, first, second), formats=TEST_FORMATS),
-    ]
+    return leader_vs_runner_up(
+        board.index,
+        lambda first, second: compare_predictors(records, first, second),
+        pairing="both trained and tested on the same cells per seed",
+        difference=f"Kendall τ; AUC is computed per seed. {TIES_NOTE}",
+        too_few="Only one predictor: nothing to compare.",
+    )
 
 
 def predictor_report(records: pd.DataFrame, out_dir: str | Path, *, title: str = "Predictor leaderboard") -> Path:
@@ -63,8 +58,7 @@ def predictor_report(records: pd.DataFrame, out_dir: str | Path, *, title: str =
     Path
         The report folder.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = report_folder(out_dir)
     board = predictor_leaderboard(records)
     benchmarks = sorted(records["benchmark"].unique())
     tau_vs_train_size(records, out / TAU_FIGURE, title=", ".join(benchmarks))
@@ -95,10 +89,5 @@ def predictor_report(records: pd.DataFrame, out_dir: str | Path, *, title: str =
         ]
     study = {"targets": listed(records, "target"), "test sizes": listed(records, "test_size"),
              "training sizes": listed(records, "train_size")}  # fmt: skip
-    blocks += [
-        Heading("Provenance"),
-        provenance_facts(records, study),
-        Heading("Predictor parameters"),
-        Table(component_configs(records, "predictor", "params")),
-    ]
+    blocks += provenance_blocks(records, study, entry="predictor", params="params", heading="Predictor parameters")
     return write_report(Document(title, tuple(blocks)), out)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from predictbench import __version__
-from predictbench.report.document import Facts
+from predictbench.report.document import Block, Facts, Heading, Table
 
 NOT_RECORDED = "not recorded"
 MAX_COMMANDS = 5
@@ -96,3 +96,18 @@ def provenance_facts(records: pd.DataFrame, study: Mapping[str, str]) -> Facts:
     written = datetime.now(timezone.utc).isoformat(timespec="seconds")
     items.append(("report written", f"{written} by predictbench {__version__}"))
     return Facts(tuple(items), frozenset(code))
+
+
+def provenance_blocks(
+    records: pd.DataFrame, study: Mapping[str, str], *, entry: str, params: str, heading: str
+) -> list[Block]:
+    """The closing section of a study report: its provenance facts, then each entry's parameters under ``heading``.
+
+    ``study`` as in :func:`provenance_facts`; ``entry`` and ``params`` as in :func:`component_configs`.
+    """
+    return [
+        Heading("Provenance"),
+        provenance_facts(records, study),
+        Heading(heading),
+        Table(component_configs(records, entry, params)),
+    ]

@@ -6,33 +6,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from predictbench.report.curves import curve_table, efficiency_ratios, queries_to_optimum
+from predictbench.report.curves import curve_table, efficiency_ratios, queries_to_optimum, report_budgets
 from predictbench.report.document import Block, Document, Figure, Heading, Paragraph, Table
 from predictbench.report.figures import best_so_far, queries_to_optimum_cdf
-from predictbench.report.output import write_report
-from predictbench.report.provenance import component_configs, listed, provenance_facts
-from predictbench.report.significance import TEST_FORMATS, compare_searchers
+from predictbench.report.output import report_folder, write_report
+from predictbench.report.provenance import listed, provenance_blocks
+from predictbench.report.significance import TIES_NOTE, compare_searchers, leader_vs_runner_up
 
 CURVE_FIGURE = "best_so_far.png"
 OPTIMUM_FIGURE = "queries_to_optimum.png"
-STANDARD_BUDGETS = (10, 20, 50, 100, 150, 200, 500)
 
 
 def significance_blocks(records: pd.DataFrame, board: pd.DataFrame, budgets: list[int]) -> list[Block]:
     """The leader against the runner-up at each budget: a paired Wilcoxon test of the incumbent's value."""
-    ranked = board["rank"].dropna()
-    if len(ranked) < 2:
-        return [Paragraph("Fewer than two searchers ran the full budget: nothing to compare.")]
-    first, second = str(ranked.index[0]), str(ranked.index[1])
-    return [
-        Paragraph(
-            f"{first} (rank 1) against {second} (rank 2): two-sided Wilcoxon signed-rank test over paired seeds "
-            f"(a seed fixes both runs' random streams). Differences are {first} minus {second} in the reported "
-            "value of the incumbent after T queries. wins/ties/losses count seeds; tied seeds are left out of the "
-            "test. With n untied pairs the smallest possible p-value is 2/2^n."
-        ),
-        Table(compare_searchers(records, first, second, budgets), formats=TEST_FORMATS),
-    ]
+    return leader_vs_runner_up(
+        board["rank"].dropna().index,
+        lambda first, second: compare_searchers(records, first, second, budgets),
+        pairing="a seed fixes both runs' random streams",
+        difference=f"the reported value of the incumbent after T queries. {TIES_NOTE}",
+        too_few="Fewer than two searchers ran the full budget: nothing to compare.",
+    )
 
 
 def search_report(records: pd.DataFrame, out_dir: str | Path, *, title: str = "Search leaderboard") -> Path:
@@ -52,10 +45,9 @@ def search_report(records: pd.DataFrame, out_dir: str | Path, *, title: str = "S
     Path
         The report folder.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    budget = int(records["budget"].max())
-    budgets = sorted({b for b in (*STANDARD_BUDGETS, budget) if b <= budget})
+    out = report_folder(out_dir)
+    budgets = report_budgets(records)
+    budget = budgets[-1]
     report_metric = str(records["report_metric"].iloc[0])
     benchmarks = ", ".join(sorted(records["benchmark"].unique()))
     best_so_far(records, out / CURVE_FIGURE, title=benchmarks, ylabel=report_metric)
@@ -84,16 +76,16 @@ def search_report(records: pd.DataFrame, out_dir: str | Path, *, title: str = "S
         ),
         Table(optimum),
         Figure(OPTIMUM_FIGURE, "Fraction of runs that reached the optimum within q queries"),
-        Heading("Provenance"),
-        provenance_facts(
+        *provenance_blocks(
             records,
             {
                 "search signal": listed(records, "search_metric"),
                 "reported metric": listed(records, "report_metric"),
                 "budgets": listed(records, "budget"),
             },
+            entry="searcher",
+            params="options",
+            heading="Searcher options",
         ),
-        Heading("Searcher options"),
-        Table(component_configs(records, "searcher", "options")),
     ]
     return write_report(Document(title, tuple(blocks)), out)

@@ -8,15 +8,21 @@ comparison. Seeds where the two tie are dropped (Wilcoxon's convention); ``pairs
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from predictbench.report.document import Block, Paragraph, Table
 from predictbench.report.leaderboard import PRIMARY, area_under_curve
 
 PAIR_KEYS = ["benchmark", "seed"]
 TEST_FORMATS = {"W": ".1f", "p-value": ".3g"}  # cell formats of the comparison tables in reports
+TIES_NOTE = (
+    "wins/ties/losses count seeds; tied seeds are left out of the test. With n untied pairs the smallest possible "
+    "p-value is 2/2^n."
+)
 
 
 @dataclass(frozen=True)
@@ -137,3 +143,39 @@ def compare_searchers(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "on"
     return table
+
+
+def leader_vs_runner_up(
+    ranked: Sequence[object],
+    compare: Callable[[str, str], pd.DataFrame],
+    *,
+    difference: str,
+    pairing: str = "",
+    too_few: str,
+) -> list[Block]:
+    """Report blocks testing the leader against the runner-up: what is compared, then ``compare(first, second)``.
+
+    Parameters
+    ----------
+    ranked
+        Entries, best first.
+    compare
+        The comparison table of two entries (e.g. :func:`compare_searchers` on some records and budgets).
+    difference
+        What the differences are in, and how to read the table (after "Differences are A minus B in ").
+    pairing
+        Why seeds pair the two entries (shown in parentheses), if worth saying.
+    too_few
+        The text shown instead when fewer than two entries are ranked.
+    """
+    if len(ranked) < 2:
+        return [Paragraph(too_few)]
+    first, second = str(ranked[0]), str(ranked[1])
+    paired = f" ({pairing})" if pairing else ""
+    return [
+        Paragraph(
+            f"{first} (rank 1) against {second} (rank 2): two-sided Wilcoxon signed-rank test over paired "
+            f"seeds{paired}. Differences are {first} minus {second} in {difference}"
+        ),
+        Table(compare(first, second), formats=TEST_FORMATS),
+    ]

@@ -8,10 +8,9 @@ which the study reads from the benchmark after the run; the searcher never sees 
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,16 @@ import numpy as np
 import pandas as pd
 
 from predictbench import __version__
-from predictbench.benchmarks import TabularBenchmark, load
+from predictbench.benchmarks import TabularBenchmark
 from predictbench.benchmarks.store import MetricRef
 from predictbench.oracle import Oracle
 from predictbench.rng import spawn
 from predictbench.search import make_searcher, run_search
-from predictbench.studies.engines import open_executor
-from predictbench.studies.results import ResultsFile, read_results, store_provenance
+from predictbench.studies import search_runs
+from predictbench.studies.results import store_provenance
 
 log = logging.getLogger(__name__)
 
-ID_FIELDS = ("study", "benchmark", "searcher", "budget", "seed")
-Progress = Callable[[int, int, str], None]
 OracleFactory = Callable[..., Oracle]
 """``factory(bench, budget=..., seed=...) -> Oracle``: another signal than a table column (e.g. a supernet)."""
 
@@ -95,14 +92,9 @@ def run_one(
     return record
 
 
-@functools.cache
-def _load_cached(name: str, root: str) -> TabularBenchmark:
-    return load(name, root=root)
-
-
 def _worker(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     ident, bench_name, root, searcher, options, budget, seed, search, report = args
-    bench = _load_cached(bench_name, str(root))
+    bench = search_runs.worker_benchmark(bench_name, str(root))
     return ident, run_one(bench, searcher, options, budget=budget, seed=seed, search=search, report=report)
 
 
@@ -142,10 +134,7 @@ class SearchStudy:
     @property
     def bench(self) -> TabularBenchmark:
         if self._bench is None:
-            if isinstance(self.benchmark, TabularBenchmark):
-                self._bench = self.benchmark
-            else:
-                self._bench = load(self.benchmark, root=self.root)
+            self._bench = search_runs.as_benchmark(self.benchmark, self.root)
         return self._bench
 
     def _resolved(self) -> tuple[MetricRef, MetricRef]:
@@ -156,65 +145,38 @@ class SearchStudy:
             raise ValueError(f"{bench.name}: declare search_metric and report_metric for this benchmark")
         return search, report
 
-    def _spec(self, label: str) -> tuple[str, dict[str, Any]]:
-        spec = self.searchers[label]
-        if isinstance(spec, tuple):
-            return spec[0], dict(spec[1])
-        return label, dict(spec)
-
-    def run(self, progress: Progress | None = None) -> pd.DataFrame:
+    def run(self, progress: search_runs.Progress | None = None) -> pd.DataFrame:
         if self.budget < 1:
             raise ValueError(f"budget must be >= 1, got {self.budget}")
         seeds = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
         search, report = self._resolved()
         bench = self.bench
-        out = ResultsFile(self.results)
-        done = out.done(ID_FIELDS)
-        todo = []
-        for seed in seeds:
-            for label in self.searchers:
-                ident = (self.name, bench.name, label, self.budget, seed)
-                if ident not in done:
-                    todo.append((ident, label, seed))
-        total, finished = len(seeds) * len(self.searchers), len(seeds) * len(self.searchers) - len(todo)
-
-        store = store_provenance(bench)
-
-        def record(ident: tuple[Any, ...], rec: dict[str, Any]) -> None:
-            nonlocal finished
-            rec.update(dict(zip(ID_FIELDS, ident, strict=True)))
-            rec.update(store)
-            out.append(rec)
-            finished += 1
-            if progress:
-                progress(finished, total, f"{ident[2]} seed={ident[4]} final={rec['final_report']:.2f}")
-
-        parallel = self.jobs > 1 or isinstance(self.engine, Executor) or self.address is not None
-        parallel = parallel and self.oracle_factory is None
-        if parallel and todo and not isinstance(self.benchmark, TabularBenchmark):
-            root = self.root if self.root is not None else str(bench.path.parents[len(Path(bench.name).parts) - 1])
+        grid = search_runs.RunGrid(
+            self.results,
+            search_runs.grid_runs(self.name, bench.name, self.searchers, self.budget, seeds),
+            summary=lambda record: f"final={record['final_report']:.2f}",
+            progress=progress,
+            extra=store_provenance(bench),
+        )
+        in_workers = search_runs.runs_in_workers(self.benchmark, self.engine, self.jobs, self.address)
+        if in_workers and self.oracle_factory is None and grid.todo:
+            root = search_runs.worker_root(bench, self.root)
+            specs = {label: search_runs.searcher_spec(self.searchers, label) for label in self.searchers}
             args = [
-                (ident, bench.name, str(root), *self._spec(label), self.budget, seed, search, report)
-                for ident, label, seed in todo
+                (run, bench.name, root, *specs[run.searcher], self.budget, run.seed, search, report)
+                for run in grid.todo
             ]
-            with open_executor(self.engine, self.jobs, self.address) as pool:
-                for future in as_completed([pool.submit(_worker, a) for a in args]):
-                    record(*future.result())
+            grid.run_in_workers(_worker, args, engine=self.engine, jobs=self.jobs, address=self.address)
         else:
-            for ident, label, seed in todo:
-                name, options = self._spec(label)
-                record(
-                    ident,
-                    run_one(
-                        bench,
-                        name,
-                        options,
-                        budget=self.budget,
-                        seed=seed,
-                        search=search,
-                        report=report,
-                        oracle_factory=self.oracle_factory,
-                    ),
+            grid.run_here(
+                lambda run: run_one(
+                    bench,
+                    *search_runs.searcher_spec(self.searchers, run.searcher),
+                    budget=self.budget,
+                    seed=run.seed,
+                    search=search,
+                    report=report,
+                    oracle_factory=self.oracle_factory,
                 )
-        frame = read_results(self.results)
-        return frame[(frame["study"] == self.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)
+            )
+        return search_runs.recorded(self.results, self.name, bench.name)

@@ -58,13 +58,7 @@ class SearchConfig:
     device: str = "cpu"
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            batch_size=self.batch_size,
-            lr=self.lr,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip,
-        )
+        return TrainConfig.of(self)
 
 
 class ArchStep(Protocol):

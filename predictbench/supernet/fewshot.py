@@ -29,7 +29,7 @@ from predictbench.spaces import SearchSpace
 from predictbench.spaces.nb201 import NUM_EDGES, NUM_OPS, OPS
 from predictbench.supernet.data import ImageData
 from predictbench.supernet.model import NB201Supernet
-from predictbench.supernet.trainer import TrainLog, train_supernet
+from predictbench.supernet.trainer import TrainLog
 from predictbench.supernet.weight_sharing import STREAM, NB201WeightSharing
 
 __all__ = ["FewShotNB201", "fixed_edge_path"]
@@ -64,6 +64,8 @@ class FewShotNB201(NB201WeightSharing):
     """
 
     name: ClassVar[str] = "few-shot"
+    split_edge: int
+    sub_epochs: int | None
 
     def __init__(
         self,
@@ -83,22 +85,7 @@ class FewShotNB201(NB201WeightSharing):
         threads: int = 1,
         device: str = "cpu",
     ) -> None:
-        super().__init__(
-            channels=channels,
-            cells_per_stage=cells_per_stage,
-            batch_size=batch_size,
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            grad_clip=grad_clip,
-            calibration_images=calibration_images,
-            score_images=score_images,
-            metric=metric,
-            threads=threads,
-            device=device,
-        )
-        self.split_edge = split_edge
-        self.sub_epochs = sub_epochs
+        self._store_params(locals())
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -138,16 +125,14 @@ class FewShotNB201(NB201WeightSharing):
             for op in range(NUM_OPS):
                 sub = copy.deepcopy(model)
                 logs.append(
-                    train_supernet(
+                    self._train(
                         sub,
-                        data.train,
+                        data,
                         epochs=sub_epochs,
                         seed=seed,
-                        sample_path=fixed_edge_path(self.split_edge, op),
-                        config=self.train_config(),
                         checkpoint=_sibling(path, f"sub{op}"),
                         label=f"{self.name}-sub-{OPS[op]}",
-                        tag=self.name,
+                        sample_path=fixed_edge_path(self.split_edge, op),
                     )
                 )
                 subnets.append(sub)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from predictbench.proxies.networks import ResidualReduction, make_nb201_op
+from predictbench.proxies.networks import check_sizes, make_nb201_op, nb201_stages
 from predictbench.spaces.nb201 import EDGES, NUM_EDGES, NUM_OPS, OPS
 from predictbench.types import OutOfSpaceError
 
@@ -96,28 +96,16 @@ class NB201Supernet(nn.Module):
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10, in_channels: int = 3):
         super().__init__()
-        sizes = (
-            ("channels", channels),
-            ("cells_per_stage", cells_per_stage),
-            ("num_classes", num_classes),
-            ("in_channels", in_channels),
+        check_sizes(
+            channels=channels, cells_per_stage=cells_per_stage, num_classes=num_classes, in_channels=in_channels
         )
-        for label, value in sizes:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
         self.channels = channels
         self.cells_per_stage = cells_per_stage
         self.num_classes = num_classes
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, channels, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels)
         )
-        layers: list[nn.Module] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                layers.append(ResidualReduction(c, 2 * c))
-                c *= 2
-            layers.extend(SupernetCell(c) for _ in range(cells_per_stage))
+        layers, c = nb201_stages(channels, cells_per_stage, SupernetCell)
         self.layers = nn.ModuleList(layers)
         self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
         self.classifier = nn.Linear(c, num_classes)

@@ -67,6 +67,7 @@ class RandomLabelNB201(SupernetBase):
     """
 
     name: ClassVar[str] = "random-label"
+    angle_weights: str
 
     def __init__(
         self,
@@ -82,18 +83,7 @@ class RandomLabelNB201(SupernetBase):
         threads: int = 1,
         device: str = "cpu",
     ) -> None:
-        super().__init__(
-            channels=channels,
-            cells_per_stage=cells_per_stage,
-            batch_size=batch_size,
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            grad_clip=grad_clip,
-            threads=threads,
-            device=device,
-        )
-        self.angle_weights = angle_weights
+        self._store_params(locals())
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,11 @@ class TrainConfig:
             raise ValueError(f"momentum must lie in [0, 1), got {self.momentum!r}")
         if self.grad_clip is not None and (not isinstance(self.grad_clip, (int, float)) or self.grad_clip <= 0):
             raise ValueError(f"grad_clip must be None or a positive number, got {self.grad_clip!r}")
+
+    @classmethod
+    def of(cls, settings: Any) -> TrainConfig:
+        """The optimiser settings held by ``settings`` (an adapter, a search config) in attributes of these names."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     def optimizer(self, parameters: Any) -> torch.optim.SGD:
         return torch.optim.SGD(

@@ -21,9 +21,10 @@ array([0.90, 0.31, 0.87])
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,7 +40,7 @@ from predictbench.supernet.adapter import check_archs
 from predictbench.supernet.data import ImageData, batches, digits
 from predictbench.supernet.model import NB201Supernet
 from predictbench.supernet.scoring import PathScore, evaluate_path
-from predictbench.supernet.trainer import TrainConfig, TrainLog, train_supernet
+from predictbench.supernet.trainer import PathSampler, TrainConfig, TrainLog, train_supernet
 from predictbench.types import DataFormatError, NotFittedError, OutOfSpaceError
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,15 @@ class SupernetBase:
     """
 
     name: ClassVar[str] = "supernet"
+    channels: int
+    cells_per_stage: int
+    batch_size: int
+    lr: float
+    momentum: float
+    weight_decay: float
+    grad_clip: float | None
+    threads: int
+    device: str
 
     def __init__(
         self,
@@ -88,21 +98,21 @@ class SupernetBase:
         threads: int = 1,
         device: str = "cpu",
     ) -> None:
-        self.channels = channels
-        self.cells_per_stage = cells_per_stage
-        self.batch_size = batch_size
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.threads = threads
-        self.device = device
+        self._store_params(locals())
 
     # ---- configuration ------------------------------------------------------------------------------------
 
-    def get_params(self) -> dict[str, Any]:
-        import inspect
+    def _store_params(self, arguments: Mapping[str, Any]) -> None:
+        """Store the arguments of the calling ``__init__`` (its ``locals()``, taken first thing) as attributes.
 
+        Each subclass's ``__init__`` declares its full keyword-only signature and stores it this way, so a setting
+        is written once per signature instead of being forwarded through every ``super().__init__``.
+        """
+        for name, value in arguments.items():
+            if name != "self" and not name.startswith("__"):  # ``__class__`` is a local where ``super()`` is used
+                setattr(self, name, value)
+
+    def get_params(self) -> dict[str, Any]:
         names = [
             p.name
             for p in inspect.signature(type(self).__init__).parameters.values()
@@ -114,13 +124,7 @@ class SupernetBase:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            batch_size=self.batch_size,
-            lr=self.lr,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip,
-        )
+        return TrainConfig.of(self)
 
     def _check_params(self) -> None:
         self.train_config()  # validates the optimiser settings
@@ -168,14 +172,22 @@ class SupernetBase:
         return data
 
     def _train(
-        self, model: NB201Supernet, data: ImageData, *, epochs: int, seed: int, checkpoint: Path | None, label: str
+        self,
+        model: NB201Supernet,
+        data: ImageData,
+        *,
+        epochs: int,
+        seed: int,
+        checkpoint: Path | None,
+        label: str,
+        sample_path: PathSampler = uniform_path,
     ) -> TrainLog:
         return train_supernet(
             model,
             data.train,
             epochs=epochs,
             seed=seed,
-            sample_path=uniform_path,
+            sample_path=sample_path,
             config=self.train_config(),
             checkpoint=checkpoint,
             label=label,
@@ -293,6 +305,9 @@ class NB201WeightSharing(SupernetBase):
     """
 
     name: ClassVar[str] = "weight-sharing"
+    calibration_images: int
+    score_images: int | None
+    metric: str
 
     def __init__(
         self,
@@ -310,20 +325,7 @@ class NB201WeightSharing(SupernetBase):
         threads: int = 1,
         device: str = "cpu",
     ) -> None:
-        super().__init__(
-            channels=channels,
-            cells_per_stage=cells_per_stage,
-            batch_size=batch_size,
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            grad_clip=grad_clip,
-            threads=threads,
-            device=device,
-        )
-        self.calibration_images = calibration_images
-        self.score_images = score_images
-        self.metric = metric
+        self._store_params(locals())
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -61,3 +61,24 @@ def test_compare_searchers_at_budgets() -> None:
     assert (table["wins/ties/losses"] == "6/0/0").all() and table["p-value"].tolist() == pytest.approx([2 / 64] * 2)
     with pytest.raises(ValueError, match="searchers"):
         compare_searchers(pd.DataFrame(rows), "good", "nope", [1])
+
+
+def test_leader_vs_runner_up_explains_then_tables_the_top_two() -> None:
+    from predictbench.report.document import Paragraph, Table
+    from predictbench.report.significance import TEST_FORMATS, leader_vs_runner_up
+
+    asked = []
+
+    def compare(first: str, second: str) -> pd.DataFrame:
+        asked.append((first, second))
+        return pd.DataFrame({"W": [1.0]})
+
+    blocks = leader_vs_runner_up(["a", "b", "c"], compare, pairing="same seeds", difference="τ.", too_few="none")
+    assert asked == [("a", "b")]
+    assert isinstance(blocks[0], Paragraph) and blocks[0].text == (
+        "a (rank 1) against b (rank 2): two-sided Wilcoxon signed-rank test over paired seeds (same seeds). "
+        "Differences are a minus b in τ."
+    )
+    assert isinstance(blocks[1], Table) and blocks[1].formats == TEST_FORMATS
+    assert "seeds. Differences" in leader_vs_runner_up(["a", "b"], compare, difference="x", too_few="-")[0].text
+    assert leader_vs_runner_up(["a"], compare, difference="x", too_few="only one") == [Paragraph("only one")]

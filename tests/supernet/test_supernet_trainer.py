@@ -106,3 +106,12 @@ def test_recalibration_makes_scores_independent_of_history(tiny_data: ImageData)
     recalibrate_bn(model, b, calib)  # path b has no 3x3 conv on that edge: its statistics are reset, unused
     assert torch.equal(cell_bn.running_var, torch.ones_like(used)) and not torch.equal(used, cell_bn.running_var)
     assert 0.0 <= first.accuracy <= 1.0 and first.loss > 0
+
+
+def test_train_config_of_reads_the_settings_of_an_adapter_or_search_config() -> None:
+    from predictbench.supernet.differentiable import SearchConfig
+    from predictbench.supernet.weight_sharing import NB201WeightSharing
+
+    adapter = NB201WeightSharing(batch_size=8, lr=0.1, momentum=0.5, weight_decay=0.0, grad_clip=None)
+    assert TrainConfig.of(adapter) == TrainConfig(batch_size=8, lr=0.1, momentum=0.5, weight_decay=0.0, grad_clip=None)
+    assert SearchConfig().train_config() == TrainConfig(lr=0.025, weight_decay=3e-4)
