@@ -13,17 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from predictbench.predictors.base import Predictor, check_target, features_of, seed_int
-from predictbench.predictors.baselines import (
-    check_int,
-    check_mlp_params,
-    fit_mlp_ensemble,
-    mlp_forward,
-    standardize_columns,
-)
+from predictbench.predictors.baselines import StackedMLPPredictor
 
 
-class BananasPredictor(Predictor):
+class BananasPredictor(StackedMLPPredictor):
     """Ensemble of ``n_models`` MLPs on an architecture encoding (path encoding by default).
 
     Defaults follow BANANAS (mean absolute error on the standardised target, Adam, batch 32) with a smaller
@@ -68,51 +61,18 @@ class BananasPredictor(Predictor):
         self.seed = seed
         self.n_jobs = n_jobs
 
-    def fit(self, X: Any, y: np.ndarray) -> BananasPredictor:
+    def _member_seeds(self, root: int) -> list[int]:
         from predictbench.rng import spawn
 
-        hidden = check_mlp_params(
-            hidden=self.hidden,
-            epochs=self.epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            loss=self.loss,
-            n_models=self.n_models,
-        )
-        check_int("n_jobs", self.n_jobs, 1)
-        root = seed_int(self.seed)
-        features = features_of(X, self.encoding)
-        target = check_target(y, len(features))
-        x_mean, x_scale = standardize_columns(features)
-        mean, scale = float(target.mean()), float(target.std())
-        scale = scale if scale > 0 else 1.0
-        seeds = [int(spawn(root, "bananas", i).integers(2**62)) for i in range(int(self.n_models))]
-        self.layers_ = fit_mlp_ensemble(
-            ((features - x_mean) / x_scale).astype(np.float32),
-            (target - mean) / scale,
-            seeds=seeds,
-            hidden=hidden,
-            epochs=int(self.epochs),
-            lr=float(self.lr),
-            weight_decay=float(self.weight_decay),
-            batch_size=int(self.batch_size),
-            loss=self.loss,
-            n_jobs=int(self.n_jobs),
-        )
-        self.x_mean_, self.x_scale_ = x_mean, x_scale
-        self.target_mean_, self.target_scale_ = mean, scale
-        self.n_features_in_ = features.shape[1]
+        return [int(spawn(root, "bananas", i).integers(2**62)) for i in range(int(self.n_models))]
+
+    def fit(self, X: Any, y: np.ndarray) -> BananasPredictor:
+        self._fit_members(X, y, n_models=self.n_models)
         return self
 
     def predict_ensemble(self, X: Any) -> np.ndarray:
         """Every member's prediction, shape (n_models, n), in target units."""
-        self._check_fitted()
-        features = features_of(X, self.encoding)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
-        raw = mlp_forward(self.layers_, (features - self.x_mean_) / self.x_scale_)
-        return np.asarray(raw * self.target_scale_ + self.target_mean_, dtype=float)
+        return self._predict_members(X)
 
     def predict(self, X: Any) -> np.ndarray:
         """The ensemble mean, shape (n,)."""

@@ -78,6 +78,25 @@ def check_target(y: Any, n: int) -> np.ndarray:
     return target
 
 
+def check_n_features(features: np.ndarray, expected: int) -> np.ndarray:
+    """``features`` itself, after checking that it has the ``expected`` number of columns (those seen by ``fit``)."""
+    if features.shape[1] != expected:
+        raise ValueError(f"expected {expected} features, got {features.shape[1]}")
+    return features
+
+
+def target_scaling(target: np.ndarray, standardize: bool = True) -> tuple[float, float]:
+    """Mean and scale that standardise ``target`` (std, 1 for a constant target); ``(0, 1)`` when not ``standardize``.
+
+    Examples
+    --------
+    >>> target_scaling(np.array([1.0, 3.0])), target_scaling(np.array([2.0, 2.0])), target_scaling(np.ones(2), False)
+    ((2.0, 1.0), (2.0, 1.0), (0.0, 1.0))
+    """
+    mean, scale = (float(target.mean()), float(target.std())) if standardize else (0.0, 1.0)
+    return mean, scale if scale > 0 else 1.0
+
+
 def seed_int(seed: int | None) -> int:
     if seed is None:
         return 0

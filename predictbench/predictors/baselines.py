@@ -7,7 +7,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from predictbench.predictors.base import Predictor, check_target, features_of, seed_int
+from predictbench.predictors.base import (
+    Predictor,
+    check_n_features,
+    check_target,
+    features_of,
+    seed_int,
+    target_scaling,
+)
 from predictbench.validation import check_int
 
 
@@ -41,9 +48,7 @@ class RidgePredictor(Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        features = features_of(X, self.encoding).astype(float)
-        if features.shape[1] != len(self.coef_):
-            raise ValueError(f"expected {len(self.coef_)} features, got {features.shape[1]}")
+        features = check_n_features(features_of(X, self.encoding).astype(float), len(self.coef_))
         return np.asarray((features - self.x_mean_) @ self.coef_ + self.y_mean_, dtype=float)
 
 
@@ -138,9 +143,7 @@ class RandomForestPredictor(Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        features = features_of(X, self.encoding)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
+        features = check_n_features(features_of(X, self.encoding), self.n_features_in_)
         return np.asarray(self.model_.predict(features), dtype=float)
 
 
@@ -286,7 +289,76 @@ def standardize_columns(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 0, scale, 1.0)
 
 
-class MLPPredictor(Predictor):
+class StackedMLPPredictor(Predictor):
+    """Fit and prediction shared by the MLP predictors (:class:`MLPPredictor`, BANANAS' ensemble).
+
+    Features are standardised per column and the target as a whole (optionally); the members are trained side
+    by side by :func:`fit_mlp_ensemble`, each from one torch seed of :meth:`_member_seeds`, and predict in
+    target units. Subclasses store the parameters read here as their keyword-only ``__init__`` arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((20, 3)); y = X[:, 0]
+    >>> isinstance(MLPPredictor(epochs=2).fit(X, y), StackedMLPPredictor)
+    True
+    """
+
+    encoding: str
+    hidden: tuple[int, ...]
+    epochs: int
+    lr: float
+    weight_decay: float
+    batch_size: int
+    loss: str
+    seed: int
+    n_jobs: int
+
+    def _member_seeds(self, root: int) -> list[int]:
+        """One torch seed per member, drawn from the validated ``seed`` (``root``)."""
+        raise NotImplementedError
+
+    def _fit_members(self, X: Any, y: np.ndarray, *, n_models: Any = 1, standardize_target: bool = True) -> None:
+        hidden = check_mlp_params(
+            hidden=self.hidden,
+            epochs=self.epochs,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            loss=self.loss,
+            n_models=n_models,
+        )
+        check_int("n_jobs", self.n_jobs, 1)
+        root = seed_int(self.seed)
+        features = features_of(X, self.encoding)
+        target = check_target(y, len(features))
+        x_mean, x_scale = standardize_columns(features)
+        mean, scale = target_scaling(target, standardize_target)
+        self.layers_ = fit_mlp_ensemble(
+            ((features - x_mean) / x_scale).astype(np.float32),
+            (target - mean) / scale,
+            seeds=self._member_seeds(root),
+            hidden=hidden,
+            epochs=int(self.epochs),
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            batch_size=int(self.batch_size),
+            loss=self.loss,
+            n_jobs=int(self.n_jobs),
+        )
+        self.x_mean_, self.x_scale_ = x_mean, x_scale
+        self.target_mean_, self.target_scale_ = mean, scale
+        self.n_features_in_ = features.shape[1]
+
+    def _predict_members(self, X: Any) -> np.ndarray:
+        """Every member's prediction, shape (members, n), in target units."""
+        self._check_fitted()
+        features = check_n_features(features_of(X, self.encoding), self.n_features_in_)
+        raw = mlp_forward(self.layers_, (features - self.x_mean_) / self.x_scale_)
+        return np.asarray(raw * self.target_scale_ + self.target_mean_, dtype=float)
+
+
+class MLPPredictor(StackedMLPPredictor):
     """A small fully connected ReLU network (torch on CPU, imported lazily) regressing the target.
 
     Features are standardised per column and the target is standardised; training is Adam with L2 weight
@@ -331,45 +403,14 @@ class MLPPredictor(Predictor):
         self.seed = seed
         self.n_jobs = n_jobs
 
-    def fit(self, X: Any, y: np.ndarray) -> MLPPredictor:
+    def _member_seeds(self, root: int) -> list[int]:
         from predictbench.rng import spawn
 
-        hidden = check_mlp_params(
-            hidden=self.hidden,
-            epochs=self.epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            loss=self.loss,
-        )
-        check_int("n_jobs", self.n_jobs, 1)
-        features = features_of(X, self.encoding)
-        target = check_target(y, len(features))
-        x_mean, x_scale = standardize_columns(features)
-        mean, scale = (float(target.mean()), float(target.std())) if self.standardize_target else (0.0, 1.0)
-        scale = scale if scale > 0 else 1.0
-        torch_seed = int(spawn(seed_int(self.seed), "mlp").integers(2**62))
-        self.layers_ = fit_mlp_ensemble(
-            ((features - x_mean) / x_scale).astype(np.float32),
-            (target - mean) / scale,
-            seeds=[torch_seed],
-            hidden=hidden,
-            epochs=int(self.epochs),
-            lr=float(self.lr),
-            weight_decay=float(self.weight_decay),
-            batch_size=int(self.batch_size),
-            loss=self.loss,
-            n_jobs=int(self.n_jobs),
-        )
-        self.x_mean_, self.x_scale_ = x_mean, x_scale
-        self.target_mean_, self.target_scale_ = mean, scale
-        self.n_features_in_ = features.shape[1]
+        return [int(spawn(root, "mlp").integers(2**62))]
+
+    def fit(self, X: Any, y: np.ndarray) -> MLPPredictor:
+        self._fit_members(X, y, standardize_target=self.standardize_target)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        self._check_fitted()
-        features = features_of(X, self.encoding)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
-        raw = mlp_forward(self.layers_, (features - self.x_mean_) / self.x_scale_)[0]
-        return raw * self.target_scale_ + self.target_mean_
+        return self._predict_members(X)[0]

@@ -31,16 +31,14 @@ import numpy as np
 from predictbench.predictors.base import Predictor, check_target, seed_int
 from predictbench.predictors.gcn import (
     GraphTensors,
+    TorchModelState,
     check_encoder_params,
     check_positive_int,
-    cosine_lr,
     graph_inputs,
-    load_numpy_state,
-    seeded_torch,
-    state_to_numpy,
+    inference,
     torch_modules,
-    torch_threads,
-    training_epochs,
+    train_graph_model,
+    training_graphs,
 )
 
 log = logging.getLogger(__name__)
@@ -109,7 +107,7 @@ def _comparator_module() -> Any:
     return SimpleNamespace(PairComparator=PairComparator, build=build)
 
 
-class ComparatorPredictor(Predictor):
+class ComparatorPredictor(TorchModelState, Predictor):
     """Neural Architecture Comparator: pairwise P(A better than B) from a shared GCN encoder; Borda ranking.
 
     Parameters
@@ -199,66 +197,40 @@ class ComparatorPredictor(Predictor):
         import torch
 
         self._check_params()
-        ops, adjacency, declared = graph_inputs(X)
-        target = check_target(y, len(ops))
+        graphs, target, n_types = training_graphs(X, y)
         n = len(target)
         if n < 2:
             raise ValueError(f"ComparatorPredictor needs at least 2 training cells, got {n}")
-        n_types = max(declared or 0, int(ops.max()) + 1 if ops.size else 1)
-        graphs = GraphTensors.build(ops, adjacency, n_types)
-        seed = seed_int(self.seed)
-        batch = min(int(self.batch_size), n)
-        epochs = training_epochs(n, batch, int(self.epochs), int(self.min_steps))
-        total = epochs * -(-n // batch)
-        rng = np.random.default_rng(seed)
-        with seeded_torch(seed, int(self.n_jobs)) as generator:
-            model = self._build(n_types)
-            optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-            tensors = graphs.torch()
-            y_t = torch.from_numpy(target)
-            model.train()
-            step = 0
-            for _ in range(epochs):
-                order = torch.randperm(n, generator=generator)
-                for start in range(0, n, batch):
-                    rows = order[start : start + batch]
-                    if len(rows) < 2:
-                        continue
-                    yb = y_t[rows]
-                    better = yb[:, None] > yb[None, :]
-                    worse = yb[:, None] < yb[None, :]
-                    informative = better | worse
-                    if not bool(informative.any()):
-                        continue
-                    for group in optimizer.param_groups:
-                        group["lr"] = cosine_lr(self.lr, step, total)
-                    z = model.embed(tuple(t[rows] for t in tensors))
-                    logits = model.logits_matrix(z, z)
-                    loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                        logits[informative], better[informative].to(logits.dtype)
-                    )
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    step += 1
-        model.eval()
-        self.model_ = model
+        tensors = graphs.torch()
+        y_t = torch.from_numpy(target)
+
+        def batch_loss(model: Any, rows: Any) -> Any:
+            yb = y_t[rows]
+            better = yb[:, None] > yb[None, :]
+            informative = better | (yb[:, None] < yb[None, :])
+            if not bool(informative.any()):
+                return None
+            z = model.embed(tuple(t[rows] for t in tensors))
+            logits = model.logits_matrix(z, z)
+            return torch.nn.functional.binary_cross_entropy_with_logits(
+                logits[informative], better[informative].to(logits.dtype)
+            )
+
+        self.model_, step = train_graph_model(self, lambda: self._build(n_types), batch_loss, n)
         self.n_types_ = n_types
         size = n if self.n_reference is None else min(int(self.n_reference), n)
+        rng = np.random.default_rng(seed_int(self.seed))
         reference = np.sort(rng.choice(n, size=size, replace=False)) if size < n else np.arange(n)
         self.reference_embedding_ = self._embed_tensors(graphs, reference)
         log.debug("ComparatorPredictor fitted on %d cells (%d steps, %d references)", n, step, size)
         return self
 
     def _embed_tensors(self, graphs: GraphTensors, rows: np.ndarray | None = None) -> np.ndarray:
-        import torch
-
-        with torch_threads(int(self.n_jobs)), torch.no_grad():
+        with inference(int(self.n_jobs)):
             return np.asarray(self.model_.embed(graphs.torch(rows)).numpy(), dtype=np.float32)
 
     def _embed(self, X: Any) -> np.ndarray:
-        ops, adjacency, _ = graph_inputs(X)
-        return self._embed_tensors(GraphTensors.build(ops, adjacency, self.n_types_))
+        return self._embed_tensors(GraphTensors.of(X, self.n_types_))
 
     def embed(self, X: Any) -> np.ndarray:
         """Graph embeddings (n, hidden) of the fitted shared encoder."""
@@ -273,7 +245,7 @@ class ComparatorPredictor(Predictor):
         z = torch.from_numpy(self._embed(X))
         ref = torch.from_numpy(self.reference_embedding_)
         out = np.empty(len(z), dtype=float)
-        with torch_threads(int(self.n_jobs)), torch.no_grad():
+        with inference(int(self.n_jobs)):
             for start in range(0, len(z), _CHUNK):
                 block = z[start : start + _CHUNK]
                 probs = torch.sigmoid(self.model_.logits_matrix(block, ref))
@@ -288,7 +260,7 @@ class ComparatorPredictor(Predictor):
         za, zb = self._embed(XA), self._embed(XB)
         if len(za) != len(zb):
             raise ValueError(f"XA and XB must have the same length, got {len(za)} and {len(zb)}")
-        with torch_threads(int(self.n_jobs)), torch.no_grad():
+        with inference(int(self.n_jobs)):
             logits = self.model_.logits_pairs(torch.from_numpy(za), torch.from_numpy(zb))
             return np.asarray(torch.sigmoid(logits).double().numpy(), dtype=float)
 
@@ -333,26 +305,14 @@ class ComparatorPredictor(Predictor):
         import torch
 
         z = torch.from_numpy(self._embed(X))
-        with torch_threads(int(self.n_jobs)), torch.no_grad():
+        with inference(int(self.n_jobs)):
             logits = self.model_.logits_pairs(z[first], z[second]).double().numpy()
         truth = target[first] > target[second]
         right = np.where(logits == 0, 0.5, ((logits > 0) == truth).astype(float))
         return float(right.mean())
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        if "model_" in state:
-            state["model_"] = state_to_numpy(state["model_"])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        model = state.get("model_")
-        self.__dict__.update(state)
-        if isinstance(model, dict):
-            module = self._build(state["n_types_"])
-            load_numpy_state(module, model)
-            module.eval()
-            self.model_ = module
+    def _rebuild(self, state: dict[str, Any]) -> Any:
+        return self._build(state["n_types_"])
 
 
 def _random_pairs(n: int, m: int, seed: int) -> np.ndarray:

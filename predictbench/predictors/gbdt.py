@@ -13,7 +13,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from predictbench.predictors.base import Predictor, check_target, features_of, seed_int
+from predictbench.predictors.base import (
+    Predictor,
+    check_n_features,
+    check_target,
+    features_of,
+    seed_int,
+    target_scaling,
+)
 from predictbench.validation import check_int
 
 ProxySpec = tuple[str, ...] | list[str] | str | None
@@ -89,6 +96,12 @@ class _ProxyFeatures:
                 f"got a plain {type(X).__name__}"
             )
         return np.hstack([features, np.asarray(X.proxies(proxy_names), dtype=np.float32)])
+
+    def _training_data(self, X: Any, y: np.ndarray) -> tuple[list[str] | None, np.ndarray, np.ndarray]:
+        """The proxy columns, the features and the checked target of a fit."""
+        proxy_names = self._proxy_columns(X)
+        features = self._features(X, proxy_names)
+        return proxy_names, features, check_target(y, len(features))
 
 
 class LGBMPredictor(_ProxyFeatures, Predictor):
@@ -172,9 +185,7 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
     def fit(self, X: Any, y: np.ndarray) -> LGBMPredictor:
         import lightgbm as lgb
 
-        proxy_names = self._proxy_columns(X)
-        features = self._features(X, proxy_names)
-        target = check_target(y, len(features))
+        proxy_names, features, target = self._training_data(X, y)
         dataset_kwargs: dict[str, Any] = {"params": {"min_data_in_bin": 1, "verbosity": -1}}
         if self.objective == "lambdarank":
             # one query group; relevance labels = rank buckets of the target (LightGBM needs small ints)
@@ -183,9 +194,8 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
             data = lgb.Dataset(features, label=label, group=[len(target)], **dataset_kwargs)
             self.target_mean_, self.target_scale_ = 0.0, 1.0
         else:
-            mean, scale = (target.mean(), target.std()) if self.standardize_target else (0.0, 1.0)
-            scale = scale if scale > 0 else 1.0
-            self.target_mean_, self.target_scale_ = float(mean), float(scale)
+            mean, scale = target_scaling(target, self.standardize_target)
+            self.target_mean_, self.target_scale_ = mean, scale
             data = lgb.Dataset(features, label=(target - mean) / scale, **dataset_kwargs)
         params = self._lgb_params(len(target))
         if self.objective == "lambdarank":
@@ -197,9 +207,7 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        features = self._features(X, self.proxy_names_)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
+        features = check_n_features(self._features(X, self.proxy_names_), self.n_features_in_)
         raw = np.asarray(self.booster_.predict(features), dtype=float)
         return raw * self.target_scale_ + self.target_mean_
 
@@ -299,11 +307,8 @@ class XGBPredictor(_ProxyFeatures, Predictor):
         import xgboost as xgb
 
         params = self._xgb_params()
-        proxy_names = self._proxy_columns(X)
-        features = self._features(X, proxy_names)
-        target = check_target(y, len(features))
-        mean, scale = (float(target.mean()), float(target.std())) if self.standardize_target else (0.0, 1.0)
-        scale = scale if scale > 0 else 1.0
+        proxy_names, features, target = self._training_data(X, y)
+        mean, scale = target_scaling(target, self.standardize_target)
         data = xgb.DMatrix(features, label=(target - mean) / scale, missing=np.nan, nthread=int(self.n_jobs))
         if self.objective == "rank:pairwise":
             data.set_group([len(target)])
@@ -317,9 +322,7 @@ class XGBPredictor(_ProxyFeatures, Predictor):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        features = self._features(X, self.proxy_names_)
-        if features.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} features, got {features.shape[1]}")
+        features = check_n_features(self._features(X, self.proxy_names_), self.n_features_in_)
         raw = np.asarray(self.booster_.inplace_predict(features), dtype=float).reshape(len(features))
         return raw * self.target_scale_ + self.target_mean_
 

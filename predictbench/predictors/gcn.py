@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from predictbench.predictors.base import Predictor, check_target, seed_int
+from predictbench.predictors.base import Predictor, check_target, seed_int, target_scaling
 from predictbench.types import Arch
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,12 @@ class GraphTensors:
         fwd /= np.maximum(fwd.sum(axis=2, keepdims=True), 1.0)
         bwd /= np.maximum(bwd.sum(axis=2, keepdims=True), 1.0)
         return cls(x=x, a_fwd=fwd, a_bwd=bwd, adj=adj.astype(np.float32), mask=mask.astype(np.float32))
+
+    @classmethod
+    def of(cls, X: Any, n_types: int) -> GraphTensors:
+        """The graphs of ``X`` (see :func:`graph_inputs`) over the ``n_types`` node types seen at fit time."""
+        ops, adjacency, _ = graph_inputs(X)
+        return cls.build(ops, adjacency, n_types)
 
     def torch(self, rows: Any = None) -> tuple[Any, ...]:
         """(x, a_fwd, a_bwd, adj, mask) as torch tensors, optionally only ``rows``."""
@@ -346,6 +352,98 @@ def load_numpy_state(module: Any, state: dict[str, np.ndarray]) -> None:
     module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
 
 
+def training_graphs(X: Any, y: Any) -> tuple[GraphTensors, np.ndarray, int]:
+    """The graphs of a training set, its checked target and its node types.
+
+    The node types are those the space declares, or every label seen when the space declares none.
+    """
+    ops, adjacency, declared = graph_inputs(X)
+    target = check_target(y, len(ops))
+    n_types = max(declared or 0, int(ops.max()) + 1 if ops.size else 1)
+    return GraphTensors.build(ops, adjacency, n_types), target, n_types
+
+
+@contextmanager
+def inference(n_threads: int) -> Iterator[None]:
+    """Use ``n_threads`` intra-op threads and no autograd inside the block (prediction with a fitted model)."""
+    import torch
+
+    with torch_threads(n_threads), torch.no_grad():
+        yield
+
+
+def train_graph_model(
+    p: Any, build: Callable[[], Any], batch_loss: Callable[[Any, Any], Any], n: int
+) -> tuple[Any, int]:
+    """Build a model and train it on mini-batches of ``n`` training rows with AdamW and a cosine schedule.
+
+    ``p`` is the predictor whose training parameters apply (``seed``, ``n_jobs``, ``epochs``, ``min_steps``,
+    ``batch_size``, ``lr``, ``weight_decay``; see :func:`check_encoder_params`). ``build()`` runs inside
+    :func:`seeded_torch` (seeded initialisation and dropout, ``n_jobs`` threads); each epoch shuffles the rows
+    with its generator. ``batch_loss(model, rows)`` is the loss of one mini-batch (a tensor of row indices), or
+    None to skip that batch without a step; batches of a single row are skipped when ``n >= 2``. ``epochs`` is
+    raised so that at least ``min_steps`` steps are taken (:func:`training_epochs`).
+
+    Returns
+    -------
+    model, steps
+        The trained model, in eval mode, and the number of optimiser steps taken.
+    """
+    import torch
+
+    lr = p.lr
+    batch = min(int(p.batch_size), n)
+    epochs = training_epochs(n, batch, int(p.epochs), int(p.min_steps))
+    total = epochs * -(-n // batch)
+    with seeded_torch(seed_int(p.seed), int(p.n_jobs)) as generator:
+        model = build()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=p.weight_decay)
+        model.train()
+        step = 0
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=generator)
+            for start in range(0, n, batch):
+                rows = order[start : start + batch]
+                if len(rows) < 2 and n >= 2:
+                    continue
+                loss = batch_loss(model, rows)
+                if loss is None:
+                    continue
+                for group in optimizer.param_groups:
+                    group["lr"] = cosine_lr(lr, step, total)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                step += 1
+    model.eval()
+    return model, step
+
+
+class TorchModelState:
+    """Pickles a predictor's fitted torch module ``model_`` as numpy arrays; unpickling rebuilds the module.
+
+    Subclasses say how to rebuild an untrained module from the pickled state in :meth:`_rebuild`.
+    """
+
+    def _rebuild(self, state: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if "model_" in state:
+            state["model_"] = state_to_numpy(state["model_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        model = state.get("model_")
+        self.__dict__.update(state)
+        if isinstance(model, dict):
+            module = self._rebuild(state)
+            load_numpy_state(module, model)
+            module.eval()
+            self.model_ = module
+
+
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
@@ -409,7 +507,7 @@ class _GraphNeeds:
         return frozenset({"graphs"})
 
 
-class GCNPredictor(Predictor):
+class GCNPredictor(TorchModelState, Predictor):
     """The neural predictor: directed GCN over the cell DAG, pooled, MLP head; ranking loss by default.
 
     Parameters
@@ -501,49 +599,23 @@ class GCNPredictor(Predictor):
         import torch
 
         self._check_params()
-        ops, adjacency, declared = graph_inputs(X)
-        target = check_target(y, len(ops))
-        n_types = max(declared or 0, int(ops.max()) + 1 if ops.size else 1)
-        graphs = GraphTensors.build(ops, adjacency, n_types)
+        graphs, target, n_types = training_graphs(X, y)
         names = proxy_names_of(X, self.proxies)
         scaler = ProxyScaler.fit(X, names) if names else None
         extra = scaler.transform(X) if scaler is not None else None
-        mean, scale = float(target.mean()), float(target.std())
-        scale = scale if scale > 0 else 1.0
-        y_std = ((target - mean) / scale).astype(np.float32)
+        mean, scale = target_scaling(target)
+        tensors = graphs.torch()
+        y_t = torch.from_numpy(((target - mean) / scale).astype(np.float32))
+        extra_t = torch.from_numpy(extra) if extra is not None else None
 
-        seed = seed_int(self.seed)
+        def batch_loss(model: Any, rows: Any) -> Any:
+            scores = model(tuple(t[rows] for t in tensors), None if extra_t is None else extra_t[rows])
+            if self.loss == "mse":
+                return torch.mean((scores - y_t[rows]) ** 2)
+            return pairwise_logistic(scores, y_t[rows])
+
         n = len(target)
-        batch = min(int(self.batch_size), n)
-        epochs = training_epochs(n, batch, int(self.epochs), int(self.min_steps))
-        total = epochs * -(-n // batch)
-        with seeded_torch(seed, int(self.n_jobs)) as generator:
-            model = self._build(n_types, len(names))
-            optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-            tensors = graphs.torch()
-            y_t = torch.from_numpy(y_std)
-            extra_t = torch.from_numpy(extra) if extra is not None else None
-            model.train()
-            step = 0
-            for _ in range(epochs):
-                order = torch.randperm(n, generator=generator)
-                for start in range(0, n, batch):
-                    rows = order[start : start + batch]
-                    if len(rows) < 2 and n >= 2:
-                        continue
-                    for group in optimizer.param_groups:
-                        group["lr"] = cosine_lr(self.lr, step, total)
-                    scores = model(tuple(t[rows] for t in tensors), None if extra_t is None else extra_t[rows])
-                    if self.loss == "mse":
-                        loss = torch.mean((scores - y_t[rows]) ** 2)
-                    else:
-                        loss = pairwise_logistic(scores, y_t[rows])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    step += 1
-        model.eval()
-        self.model_ = model
+        self.model_, step = train_graph_model(self, lambda: self._build(n_types, len(names)), batch_loss, n)
         self.n_types_ = n_types
         self.proxy_scaler_ = scaler
         self.target_mean_, self.target_scale_ = mean, scale
@@ -554,12 +626,11 @@ class GCNPredictor(Predictor):
         self._check_fitted()
         import torch
 
-        ops, adjacency, _ = graph_inputs(X)
-        graphs = GraphTensors.build(ops, adjacency, self.n_types_)
+        graphs = GraphTensors.of(X, self.n_types_)
         extra = self.proxy_scaler_.transform(X) if self.proxy_scaler_ is not None else None
-        out = np.empty(len(ops), dtype=float)
-        with torch_threads(int(self.n_jobs)), torch.no_grad():
-            for start in range(0, len(ops), _PREDICT_CHUNK):
+        out = np.empty(len(graphs), dtype=float)
+        with inference(int(self.n_jobs)):
+            for start in range(0, len(graphs), _PREDICT_CHUNK):
                 rows = slice(start, start + _PREDICT_CHUNK)
                 extra_t = None if extra is None else torch.from_numpy(extra[rows])
                 out[rows] = self.model_(graphs.torch(rows), extra_t).numpy()
@@ -570,25 +641,10 @@ class GCNPredictor(Predictor):
     def embed(self, X: Any) -> np.ndarray:
         """Pooled graph embeddings (n, hidden) of the fitted encoder."""
         self._check_fitted()
-        import torch
-
-        ops, adjacency, _ = graph_inputs(X)
-        graphs = GraphTensors.build(ops, adjacency, self.n_types_)
-        with torch_threads(int(self.n_jobs)), torch.no_grad():
+        graphs = GraphTensors.of(X, self.n_types_)
+        with inference(int(self.n_jobs)):
             return np.asarray(self.model_.encoder(*graphs.torch()).numpy(), dtype=float)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        if "model_" in state:
-            state["model_"] = state_to_numpy(state["model_"])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        model = state.get("model_")
-        self.__dict__.update(state)
-        if isinstance(model, dict):
-            scaler = state.get("proxy_scaler_")
-            module = self._build(state["n_types_"], 0 if scaler is None else len(scaler.names))
-            load_numpy_state(module, model)
-            module.eval()
-            self.model_ = module
+    def _rebuild(self, state: dict[str, Any]) -> Any:
+        scaler = state.get("proxy_scaler_")
+        return self._build(state["n_types_"], 0 if scaler is None else len(scaler.names))

@@ -19,7 +19,6 @@ Measured with PredictorStudy on nb201/cifar10 (test_acc@200, 200 test cells, Ken
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -35,13 +34,12 @@ from predictbench.predictors.zerocost import (
     _require_batch,
     _Ridge,
     declared_signs,
+    prior_proxies,
     rank_target,
     resolve_proxies,
     with_proxy_source,
 )
 from predictbench.types import UnknownNameError
-
-log = logging.getLogger(__name__)
 
 __all__ = ["MEMBERS", "OmniEnsemblePredictor"]
 
@@ -214,12 +212,8 @@ class OmniEnsemblePredictor(Predictor):
             raise UnknownNameError(f"{err} (proxy_source='nb201/cifar10' reads another store's proxies)") from None
 
     def _prior_direction(self, names: list[str], width: int) -> np.ndarray | None:
-        if self.prior_mean is None:
-            return None
-        wanted = [self.prior_mean] if isinstance(self.prior_mean, str) else list(self.prior_mean)
-        chosen = [name for name in wanted if name in names]
+        chosen = prior_proxies(self, self.prior_mean, names)
         if not chosen:
-            log.info("%r: none of prior_mean %s among the proxies; shrinking toward zero", self, wanted)
             return None
         direction = np.zeros(width)
         direction[[names.index(name) for name in chosen]] = 1.0 / len(chosen)  # ranks are already oriented

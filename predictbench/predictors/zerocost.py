@@ -141,6 +141,21 @@ def declared_signs(X: Any, names: Sequence[str]) -> np.ndarray:
     return np.array([metrics[n].sign if n in metrics else 1.0 for n in names], dtype=float)
 
 
+def prior_proxies(owner: Any, prior_mean: ProxySpec | None, names: Sequence[str]) -> list[str]:
+    """The proxies of ``prior_mean`` among ``names``, in ``prior_mean``'s order.
+
+    Empty when ``prior_mean`` is None or names none of them; the latter is logged, since a prior that was asked
+    to shrink toward a rank ensemble then shrinks toward zero.
+    """
+    if prior_mean is None:
+        return []
+    wanted = [prior_mean] if isinstance(prior_mean, str) else list(prior_mean)
+    chosen = [name for name in wanted if name in names]
+    if not chosen:
+        log.info("%r: none of prior_mean %s among the proxies; shrinking toward zero", owner, wanted)
+    return chosen
+
+
 def rank_target(y: np.ndarray) -> np.ndarray:
     """Mid-ranks of ``y`` scaled to (-0.5, 0.5) (ties averaged): a target whose squared loss weighs every
     pair of cells alike, instead of letting a long tail of poor cells dominate."""
@@ -545,12 +560,8 @@ class OmniPredictor(Predictor):
         self.proxy_source = proxy_source
 
     def _prior_direction(self, X: Any, names: list[str]) -> np.ndarray | None:
-        if self.prior_mean is None:
-            return None
-        wanted = [self.prior_mean] if isinstance(self.prior_mean, str) else list(self.prior_mean)
-        chosen = [name for name in wanted if name in names]
+        chosen = prior_proxies(self, self.prior_mean, names)
         if not chosen:
-            log.info("%r: none of prior_mean %s among the proxies; shrinking toward zero", self, wanted)
             return None
         direction = np.zeros(len(names))
         for name, sign in zip(chosen, declared_signs(X, chosen), strict=True):

@@ -24,7 +24,6 @@ from predictbench.predictors.base import Predictor
 from predictbench.search.guided import GUIDED_LGBM, PredictorSpec, QueueSearcher, resolve_predictor
 from predictbench.spaces import SearchSpace
 from predictbench.types import Arch
-from predictbench.validation import check_int
 
 log = logging.getLogger(__name__)
 
@@ -96,25 +95,19 @@ class ComparatorGuidedSearch(QueueSearcher):
         batch_size: int = 5,
         escape: float | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, inputs=inputs, n_initial=n_initial)
-        for name, value, low in (
-            ("n_initial", n_initial, 1),
-            ("n_candidates", n_candidates, 1),
-            ("top_k", top_k, 1),
-            ("max_edits", max_edits, 1),
-            ("batch_size", batch_size, 1),
-            ("local_k", local_k, 0),
-        ):
-            check_int(name, value, low)
-        if not 0.0 <= random_fraction <= 1.0:
-            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction!r}")
+        super().__init__(
+            space,
+            seed=seed,
+            inputs=inputs,
+            n_initial=n_initial,
+            n_candidates=n_candidates,
+            top_k=top_k,
+            max_edits=max_edits,
+            local_k=local_k,
+            random_fraction=random_fraction,
+            batch_size=batch_size,
+        )
         self.predictor = default_comparator() if predictor is None else resolve_predictor(predictor)
-        self.n_candidates = n_candidates
-        self.top_k = top_k
-        self.max_edits = max_edits
-        self.local_k = local_k
-        self.random_fraction = random_fraction
-        self.batch_size = batch_size
         if escape is not None and not 0.0 < escape <= 1.0:
             raise ValueError(f"escape must be None or in (0, 1], got {escape!r}")
         self.escape = escape
@@ -123,18 +116,9 @@ class ComparatorGuidedSearch(QueueSearcher):
 
     def _refill(self) -> None:
         X, y = self.training_data()
-        model = self.predictor.clone()
-        if "seed" in model._param_names():
-            model.set_params(seed=int(self.rng.integers(2**31)))
-        model.fit(X, y)
+        model = self.fit_predictor(X, y)
         self.baseline = self.best()[0]
-        pool = self.mutation_pool(
-            self.n_candidates,
-            top_k=self.top_k,
-            random_fraction=self.random_fraction,
-            max_edits=self.max_edits,
-            local_k=self.local_k,
-        )
+        pool = self.candidate_pool()
         if not pool:
             return
         scale = 1.0
@@ -148,6 +132,5 @@ class ComparatorGuidedSearch(QueueSearcher):
             if archs:
                 pool, p_win = archs, win_probability(model, batch, baseline, scale=scale)
                 self.escapes += 1
-        order = np.argsort(-p_win, kind="stable")[: self.batch_size]
-        self._queue = [pool[int(i)] for i in order]
+        order = self.enqueue_best(pool, p_win)
         log.debug("comparator step: baseline %s, best P(win) %.3f", self.baseline.key, float(p_win[order[0]]))

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from predictbench.benchmarks.tabular import ProxyTable
+from predictbench.predictors.gbdt import GBDT_NAS_PRESET
 from predictbench.search.guided import ModelSearcher, PredictorSpec, resolve_predictor
 from predictbench.spaces import SearchSpace
 from predictbench.types import Arch
@@ -23,16 +24,7 @@ log = logging.getLogger(__name__)
 
 #: The default surrogate: GBDT-NAS's published LightGBM settings, except leaves adapted to small data
 #: (``min_child_samples=None``: LightGBM's fixed 20 cannot split a 20-cell training set).
-GBDT_NAS_LGBM: dict[str, Any] = {
-    "num_leaves": 31,
-    "learning_rate": 0.05,
-    "feature_fraction": 0.9,
-    "bagging_fraction": 0.8,
-    "bagging_freq": 5,
-    "n_estimators": 100,
-    "standardize_target": True,
-    "min_child_samples": None,
-}
+GBDT_NAS_LGBM: dict[str, Any] = {**GBDT_NAS_PRESET, "min_child_samples": None}
 
 
 class GBDTNASSearch(ModelSearcher):
@@ -70,7 +62,7 @@ class GBDTNASSearch(ModelSearcher):
         rounds: int | None = None,
         pool: Literal["all"] | int = "all",
     ) -> None:
-        super().__init__(space, seed=seed, inputs=inputs)
+        super().__init__(space, seed=seed, inputs=inputs, n_initial=n_initial)
         for name, value, low in (("n_initial", n_initial, 2), ("top_k", top_k, 1)):
             check_int(name, value, low)
         if rounds is not None:
@@ -78,7 +70,6 @@ class GBDTNASSearch(ModelSearcher):
         if pool != "all" and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
             raise ValueError(f"pool must be 'all' or a positive int, got {pool!r}")
         self.predictor = resolve_predictor(predictor, GBDT_NAS_LGBM)
-        self.n_initial = n_initial
         self.top_k = top_k
         self.rounds = rounds
         self.pool = pool
@@ -98,10 +89,7 @@ class GBDTNASSearch(ModelSearcher):
 
     def _refit(self) -> None:
         X, y = self.training_data()
-        model = self.predictor.clone()
-        if "seed" in model._param_names():
-            model.set_params(seed=int(self.rng.integers(2**31)))
-        model.fit(X, y)
+        model = self.fit_predictor(X, y)
         archs, batch = self._candidates()
         self.rounds_done += 1
         self._taken = 0
@@ -123,19 +111,3 @@ class GBDTNASSearch(ModelSearcher):
                 self._taken += 1
                 return arch
         return None
-
-    def ask(self, n: int = 1) -> list[Arch]:
-        out: list[Arch] = []
-        while len(out) < n:
-            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
-                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
-                if not fresh:
-                    break
-                out.extend(fresh)
-                continue
-            arch = self._next()
-            if arch is None:
-                out.extend(self._random_unseen(n - len(out)))
-                break
-            out.append(arch)
-        return out

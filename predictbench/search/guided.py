@@ -219,12 +219,48 @@ def acquire(members: np.ndarray, acquisition: str, rng: np.random.Generator, *, 
 
 
 class ModelSearcher(Searcher):
-    """Shared machinery of model-based searchers: predictor inputs for keys, the scored data, a random start."""
+    """Shared machinery of model-based searchers: predictor inputs for keys, the scored data, a random start.
 
-    def __init__(self, space: SearchSpace, *, seed: int = 0, inputs: ProxyTable | None = None) -> None:
+    :meth:`ask` proposes ``n_initial`` uniformly random architectures (more while fewer than two are scored),
+    then the architectures :meth:`_next` chooses, one at a time; when it has none, random unproposed ones.
+    Subclasses set ``predictor`` (the prototype :meth:`fit_predictor` clones) and implement :meth:`_next`.
+    """
+
+    predictor: Predictor
+
+    def __init__(self, space: SearchSpace, *, seed: int = 0, inputs: ProxyTable | None = None, n_initial: int) -> None:
         super().__init__(space, seed=seed)
         self.inputs = inputs if inputs is not None else ProxyTable(space)
+        self.n_initial = n_initial
         self._space_batch: tuple[list[Arch], CachedBatch] | None = None
+
+    def _next(self) -> Arch | None:
+        """The next architecture to query (already claimed), or None when the model has none to offer."""
+        raise NotImplementedError
+
+    def ask(self, n: int = 1) -> list[Arch]:
+        out: list[Arch] = []
+        while len(out) < n:
+            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
+                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
+                if not fresh:
+                    break
+                out.extend(fresh)
+                continue
+            arch = self._next()
+            if arch is None:
+                out.extend(self._random_unseen(n - len(out)))
+                break
+            out.append(arch)
+        return out
+
+    def fit_predictor(self, X: Any, y: np.ndarray) -> Predictor:
+        """A fresh clone of ``predictor`` fitted on ``X, y``; its ``seed``, if it has one, drawn from the RNG."""
+        model = self.predictor.clone()
+        if "seed" in model._param_names():
+            model.set_params(seed=int(self.rng.integers(2**31)))
+        model.fit(X, y)
+        return model
 
     def batch(self, archs: Sequence[Arch] | np.ndarray) -> ArchBatch:
         keys = archs if isinstance(archs, np.ndarray) else np.array([a.key for a in archs], dtype=object)
@@ -287,36 +323,75 @@ class ModelSearcher(Searcher):
 
 
 class QueueSearcher(ModelSearcher):
-    """A model-based searcher that queries ``n_initial`` random cells, then serves a queue that :meth:`_refill`
-    (one model fit) fills with the next candidates to query."""
+    """A model-based searcher whose :meth:`_refill` (one model fit) queues the ``batch_size`` best candidates of
+    a mutation pool (:meth:`candidate_pool`); the queue is served before the next fit.
 
-    def __init__(self, space: SearchSpace, *, seed: int = 0, inputs: ProxyTable | None = None, n_initial: int) -> None:
-        super().__init__(space, seed=seed, inputs=inputs)
-        self.n_initial = n_initial
+    The pool options (``n_candidates``, ``top_k``, ``max_edits``, ``local_k``, ``random_fraction``) are those of
+    :meth:`~ModelSearcher.mutation_pool`; they are validated here, with ``n_initial`` and ``batch_size``.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        seed: int = 0,
+        inputs: ProxyTable | None = None,
+        n_initial: int,
+        n_candidates: int,
+        top_k: int,
+        max_edits: int,
+        local_k: int,
+        random_fraction: float,
+        batch_size: int,
+    ) -> None:
+        super().__init__(space, seed=seed, inputs=inputs, n_initial=n_initial)
+        for name, value, low in (
+            ("n_initial", n_initial, 1),
+            ("n_candidates", n_candidates, 1),
+            ("top_k", top_k, 1),
+            ("max_edits", max_edits, 1),
+            ("local_k", local_k, 0),
+            ("batch_size", batch_size, 1),
+        ):
+            check_int(name, value, low)
+        if not 0.0 <= random_fraction <= 1.0:
+            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction!r}")
+        self.n_candidates = n_candidates
+        self.top_k = top_k
+        self.max_edits = max_edits
+        self.local_k = local_k
+        self.random_fraction = random_fraction
+        self.batch_size = batch_size
         self._queue: list[Arch] = []
 
     def _refill(self) -> None:
         raise NotImplementedError
 
-    def ask(self, n: int = 1) -> list[Arch]:
-        out: list[Arch] = []
-        while len(out) < n:
-            if len(self.scores) + len(out) < self.n_initial or len(self.scores) < 2:
-                fresh = self._random_unseen(min(n - len(out), max(self.n_initial - len(self.scores) - len(out), 1)))
-                if not fresh:
-                    break
-                out.extend(fresh)
-                continue
-            self._queue = [a for a in self._queue if a.key not in self._proposed]
+    def candidate_pool(self) -> list[Arch]:
+        """A fresh mutation pool (:meth:`~ModelSearcher.mutation_pool`) with this searcher's pool options."""
+        return self.mutation_pool(
+            self.n_candidates,
+            top_k=self.top_k,
+            random_fraction=self.random_fraction,
+            max_edits=self.max_edits,
+            local_k=self.local_k,
+        )
+
+    def enqueue_best(self, pool: list[Arch], values: np.ndarray) -> np.ndarray:
+        """Queue the ``batch_size`` candidates of ``pool`` with the highest ``values``; returns their rows."""
+        order = np.argsort(-values, kind="stable")[: self.batch_size]
+        self._queue = [pool[int(i)] for i in order]
+        return order
+
+    def _next(self) -> Arch | None:
+        self._queue = [a for a in self._queue if a.key not in self._proposed]
+        if not self._queue:
+            self._refill()
             if not self._queue:
-                self._refill()
-                if not self._queue:
-                    out.extend(self._random_unseen(n - len(out)))
-                    break
-            arch = self._queue.pop(0)
-            self._claim(arch)
-            out.append(arch)
-        return out
+                return None
+        arch = self._queue.pop(0)
+        self._claim(arch)
+        return arch
 
 
 class PredictorGuidedSearch(QueueSearcher):
@@ -370,44 +445,32 @@ class PredictorGuidedSearch(QueueSearcher):
         batch_size: int = 1,
         beta: float = 1.0,
     ) -> None:
-        super().__init__(space, seed=seed, inputs=inputs, n_initial=n_initial)
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {ACQUISITIONS}, got {acquisition!r}")
-        for name, value, low in (
-            ("n_initial", n_initial, 1),
-            ("n_candidates", n_candidates, 1),
-            ("top_k", top_k, 1),
-            ("max_edits", max_edits, 1),
-            ("local_k", local_k, 0),
-            ("global_k", global_k, 0),
-            ("ensemble_size", ensemble_size, 1),
-            ("batch_size", batch_size, 1),
-        ):
-            check_int(name, value, low)
-        if not 0.0 <= random_fraction <= 1.0:
-            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction!r}")
+        super().__init__(
+            space,
+            seed=seed,
+            inputs=inputs,
+            n_initial=n_initial,
+            n_candidates=n_candidates,
+            top_k=top_k,
+            max_edits=max_edits,
+            local_k=local_k,
+            random_fraction=random_fraction,
+            batch_size=batch_size,
+        )
+        check_int("global_k", global_k, 0)
+        check_int("ensemble_size", ensemble_size, 1)
         self.predictor = resolve_predictor(predictor)
-        self.n_candidates = n_candidates
-        self.top_k = top_k
-        self.max_edits = max_edits
-        self.local_k = local_k
         self.global_k = global_k
-        self.random_fraction = random_fraction
         self.acquisition = acquisition
         self.ensemble_size = ensemble_size
-        self.batch_size = batch_size
         self.beta = beta
 
     def _refill(self) -> None:
         X, y = self.training_data()
         ensemble = Ensemble(self.predictor, size=self.ensemble_size, rng=self.rng).fit(X, y)
-        pool = self.mutation_pool(
-            self.n_candidates,
-            top_k=self.top_k,
-            random_fraction=self.random_fraction,
-            max_edits=self.max_edits,
-            local_k=self.local_k,
-        )
+        pool = self.candidate_pool()
         if self.global_k:
             archs, batch = self.unproposed()
             if archs:
@@ -419,5 +482,4 @@ class PredictorGuidedSearch(QueueSearcher):
         if not pool:
             return
         values = acquire(ensemble.predict_members(self.batch(pool)), self.acquisition, self.rng, beta=self.beta)
-        order = np.argsort(-values, kind="stable")[: self.batch_size]
-        self._queue = [pool[int(i)] for i in order]
+        self.enqueue_best(pool, values)
