@@ -19,6 +19,7 @@ Measured with PredictorStudy on nb201/cifar10 (test_acc@200, 200 test cells, Ken
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -40,6 +41,8 @@ from predictbench.predictors.zerocost import (
     with_proxy_source,
 )
 from predictbench.types import UnknownNameError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MEMBERS", "OmniEnsemblePredictor"]
 
@@ -105,8 +108,9 @@ class OmniEnsemblePredictor(Predictor):
     Parameters
     ----------
     proxies
-        Zero-cost proxies to use: ``"all"``, a name or a sequence of names of the proxy table; None for none
-        (structure features only).
+        Zero-cost proxies to use: ``"all"`` (those the store has; structure features only, with a warning, for a
+        store without proxies), a name or a sequence of names of the proxy table; None for none (structure
+        features only).
     proxy_source
         Name of another converted store of the same search space whose proxy table is read instead of the
         batch's benchmark (e.g. ``"nb201/cifar10"`` for ``nb201-analog/cifar10``, which has no proxies, or for
@@ -202,6 +206,13 @@ class OmniEnsemblePredictor(Predictor):
             return []
         bench = source.benchmark
         if not bench.proxy_names:
+            if self.proxies == "all" and self.proxy_source is None:  # the default: whatever the store has
+                log.warning(
+                    "omni: benchmark %r has no proxies table, so structure features only; pass "
+                    "proxy_source='nb201/cifar10' to read another store's proxies",
+                    bench.name,
+                )
+                return []
             hint = "" if self.proxy_source else "; pass proxy_source='nb201/cifar10' (another store's proxies)"
             raise ValueError(f"{self!r}: benchmark {bench.name!r} has no proxies table{hint}, or proxies=None")
         try:

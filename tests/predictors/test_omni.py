@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def test_beats_the_rank_ensemble_at_121_cells(nb201: TabularBenchmark) -> None:
 
 @pytest.mark.shared_data
 def test_reads_another_stores_proxies(
-    nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch
+    nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
     cifar100 = pb.load("nb201/cifar100")
@@ -196,9 +197,13 @@ def test_reads_another_stores_proxies(
     X, y = cifar100.batch(keys), cifar100.lookup(keys, "test_acc")
     analog = pb.load("nb201-analog/cifar10", root=analog_root).batch(keys)  # a store without proxies
     with pytest.raises(ValueError, match="has no proxies table; pass proxy_source='nb201/cifar10'"):
-        OmniEnsemblePredictor(**FAST).fit(analog, y)
+        OmniEnsemblePredictor(proxies="synflow", **FAST).fit(analog, y)
     structure_only = OmniEnsemblePredictor(proxies=None, **FAST).fit(analog, y)
     assert structure_only.ranks_ is None and structure_only.n_features_in_ == 30 + 52
+    with caplog.at_level(logging.WARNING, logger="predictbench.predictors.omni"):
+        default = OmniEnsemblePredictor(**FAST).fit(analog, y)  # "all" of a store without proxies: none
+    assert "no proxies table, so structure features only" in caplog.text
+    assert np.array_equal(default.predict(analog), structure_only.predict(analog))
     assert OmniEnsemblePredictor(proxy_source="nb201/cifar10", **FAST).fit(analog, y).n_features_in_ == 30 + 52 + 14
     with pytest.raises(pb.types.UnknownNameError, match="proxy_source"):
         OmniEnsemblePredictor(proxies="synflow").fit(X, y)  # cifar100's own table holds zen only
