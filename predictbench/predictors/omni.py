@@ -43,6 +43,7 @@ from predictbench.predictors.zerocost import (
 from predictbench.types import UnknownNameError
 
 log = logging.getLogger(__name__)
+_WARNED_NO_PROXIES: set[str] = set()
 
 __all__ = ["MEMBERS", "OmniEnsemblePredictor"]
 
@@ -207,11 +208,13 @@ class OmniEnsemblePredictor(Predictor):
         bench = source.benchmark
         if not bench.proxy_names:
             if self.proxies == "all" and self.proxy_source is None:  # the default: whatever the store has
-                log.warning(
-                    "omni: benchmark %r has no proxies table, so structure features only; pass "
-                    "proxy_source='nb201/cifar10' to read another store's proxies",
-                    bench.name,
-                )
+                if bench.name not in _WARNED_NO_PROXIES:  # once per benchmark and process, not once per fit
+                    _WARNED_NO_PROXIES.add(bench.name)
+                    log.warning(
+                        "omni: benchmark %r has no proxies table, so structure features only; pass "
+                        "proxy_source='nb201/cifar10' to read another store's proxies",
+                        bench.name,
+                    )
                 return []
             hint = "" if self.proxy_source else "; pass proxy_source='nb201/cifar10' (another store's proxies)"
             raise ValueError(f"{self!r}: benchmark {bench.name!r} has no proxies table{hint}, or proxies=None")

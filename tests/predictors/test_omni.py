@@ -200,6 +200,7 @@ def test_reads_another_stores_proxies(
         OmniEnsemblePredictor(proxies="synflow", **FAST).fit(analog, y)
     structure_only = OmniEnsemblePredictor(proxies=None, **FAST).fit(analog, y)
     assert structure_only.ranks_ is None and structure_only.n_features_in_ == 30 + 52
+    monkeypatch.setattr("predictbench.predictors.omni._WARNED_NO_PROXIES", set())
     with caplog.at_level(logging.WARNING, logger="predictbench.predictors.omni"):
         default = OmniEnsemblePredictor(**FAST).fit(analog, y)  # "all" of a store without proxies: none
     assert "no proxies table, so structure features only" in caplog.text
