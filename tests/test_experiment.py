@@ -102,8 +102,12 @@ def test_defaults_for_paths_and_seeds(tmp_path: Path) -> None:
     ],
 )
 def test_schema_errors_name_the_file_and_the_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    _assert_names_file_and_key(tmp_path, _valid(tmp_path), change, expected)
+
+
+def _assert_names_file_and_key(tmp_path: Path, text: str, change: tuple[str, str], expected: str) -> None:
+    """Loading ``text`` with ``change`` applied fails with one message starting with the file's path."""
     old, new = change
-    text = _valid(tmp_path)
     assert old in text
     path = _write(tmp_path, text.replace(old, new, 1))
     with pytest.raises(ExperimentError) as info:
@@ -300,14 +304,7 @@ def test_multiobjective_section_reads_into_its_study(tmp_path: Path) -> None:
 def test_multiobjective_schema_errors_name_the_file_and_the_key(
     tmp_path: Path, change: tuple[str, str], expected: str
 ) -> None:
-    old, new = change
-    text = _pareto(tmp_path)
-    assert old in text
-    path = _write(tmp_path, text.replace(old, new, 1))
-    with pytest.raises(ExperimentError) as info:
-        load_experiment(path)
-    message = str(info.value)
-    assert message.startswith(f"{path}: ") and expected in message
+    _assert_names_file_and_key(tmp_path, _pareto(tmp_path), change, expected)
 
 
 def test_multiobjective_study_checks_objectives_and_option_values(tmp_path: Path, analog_root: Path) -> None:
