@@ -50,7 +50,7 @@ def resolve_robot_proxies(available: Sequence[str], spec: ProxySpec, source: str
     ``"robot"``: those of :data:`ROBOT_PROXIES` the source has (at least one); ``"all"``: every available
     proxy; a name or a sequence of names: exactly those. Errors name the source and what it has.
     """
-    from predictbench.registry import unknown_name
+    from predictbench.predictors.zerocost import select_proxies
 
     available = list(available)
     if not available:
@@ -66,18 +66,7 @@ def resolve_robot_proxies(available: Sequence[str], spec: ProxySpec, source: str
         if missing:
             log.info("%s: %r lacks RoBoT's proxies %s; using %s", who, source, missing, names)
         return names
-    if isinstance(spec, str):
-        names = available if spec == "all" else [spec]
-    elif isinstance(spec, Sequence) and spec and all(isinstance(p, str) for p in spec):
-        names = list(spec)
-    else:
-        raise ValueError(f"{who}: proxies must be 'robot', 'all', a proxy name or a non-empty sequence, got {spec!r}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{who}: duplicate proxy names in {names}")
-    for name in names:
-        if name not in available:
-            raise unknown_name(f"proxy of {source}", name, available)
-    return names
+    return select_proxies(available, spec, source, who, "'robot', 'all', a proxy name or a non-empty sequence")
 
 
 def oriented(values: np.ndarray, signs: np.ndarray) -> np.ndarray:

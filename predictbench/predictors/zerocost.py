@@ -115,23 +115,31 @@ def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
     Raises ValueError for a malformed spec or a benchmark without proxies, and UnknownNameError (with close
     matches) for a name the benchmark lacks.
     """
-    from predictbench.registry import unknown_name
-
     bench = X.benchmark
     available = list(bench.proxy_names)
     if not available:
         raise ValueError(f"{who}: benchmark {bench.name!r} has no proxies table")
+    return select_proxies(available, spec, bench.name, who, "'all', a proxy name or a non-empty sequence of names")
+
+
+def select_proxies(available: Sequence[str], spec: ProxySpec, source: str, who: str, expected: str) -> list[str]:
+    """The names ``spec`` ("all", a name or a sequence of names) picks among the ``available`` proxies of ``source``.
+
+    ``expected`` describes the accepted specs in the error for a malformed one.
+    """
+    from predictbench.registry import unknown_name
+
     if isinstance(spec, str):
-        names = available if spec == "all" else [spec]
+        names = list(available) if spec == "all" else [spec]
     elif isinstance(spec, Sequence) and spec and all(isinstance(p, str) for p in spec):
         names = list(spec)
     else:
-        raise ValueError(f"{who}: proxies must be 'all', a proxy name or a non-empty sequence of names, got {spec!r}")
+        raise ValueError(f"{who}: proxies must be {expected}, got {spec!r}")
     if len(set(names)) != len(names):
         raise ValueError(f"{who}: duplicate proxy names in {names}")
     for name in names:
         if name not in available:
-            raise unknown_name(f"proxy of {bench.name}", name, available)
+            raise unknown_name(f"proxy of {source}", name, list(available))
     return names
 
 
