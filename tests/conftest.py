@@ -7,6 +7,7 @@ reason, when the folder is absent and they do not use the fixture.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,12 @@ def nb201_tables_root(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFa
     root = tmp_path_factory.mktemp("nb201-tables")
     convert(shared_data_dir, root=root)
     return root
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One torch intra-op thread: small networks run much faster without OpenMP spinning (busy CI machines)."""
+    from predictbench.predictors.gcn import torch_threads
+
+    with torch_threads(1):
+        yield

@@ -6,7 +6,6 @@ tests check behaviour (determinism, resume, caching, contracts), not accuracy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,11 +26,8 @@ TINY_SCORING: dict[str, Any] = {**TINY, "calibration_images": 16, "score_images"
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_torch_thread(one_torch_thread: None) -> None:
+    """Every test here runs on one torch thread (the shared fixture in tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")
