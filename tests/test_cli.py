@@ -278,3 +278,18 @@ def test_root_is_the_data_folder_of_stores_loaded_by_name(tmp_path: Path, monkey
     assert data_root() == tmp_path / "before"
     with _data_root(None):
         assert data_root() == tmp_path / "before"
+
+
+@pytest.mark.shared_data
+def test_predict_reads_proxies_from_another_store(
+    nb201_tables_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("torch", reason="gcn needs torch")
+    results = tmp_path / "p.jsonl"
+    gcn = "gcn:proxies='all',proxy_source='nb201/cifar10',epochs=2,hidden=8,mlp_hidden=8,n_layers=1"
+    args = ["-b", "nb201/cifar100", "--root", str(nb201_tables_root), "-p", gcn, "--sizes", "8", "--seeds", "1"]
+    code, _, err = _main(capsys, "predict", *args, "--test-size", "20", "--results", str(results))
+    assert code == 0, err
+    [record] = [json.loads(line) for line in results.read_text().splitlines()]
+    assert record["predictor"] == gcn and record["benchmark"] == "nb201/cifar100"
+    assert record["params"]["proxies"] == "all" and record["params"]["proxy_source"] == "nb201/cifar10"

@@ -152,6 +152,7 @@ def run_one(
             "front_keys": [archs[i].key for i in front],
             "front_search": [list(oracle.history[i].values) for i in front],
             "front_report": report_values[front].tolist(),
+            "component": searcher,
             "options": dict(options),
             "version": __version__,
             **store_provenance(bench),

@@ -3,7 +3,8 @@
 Both predictors take an optional ``proxies`` parameter: the named zero-cost proxies of an
 :class:`~predictbench.benchmarks.ArchBatch` are appended to the encoding as extra features ("omni"
 predictors, as in NAS-Bench-Suite-Zero). GBDTs split on missing values natively, so cells without a proxy
-value (NaN) need no imputation.
+value (NaN) need no imputation. ``proxy_source`` reads those proxies from another converted store of the same
+search space (see :func:`~predictbench.predictors.zerocost.with_proxy_source`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from predictbench.predictors.base import (
     seed_int,
     target_scaling,
 )
+from predictbench.predictors.zerocost import with_proxy_source
 from predictbench.validation import check_int
 
 ProxySpec = tuple[str, ...] | list[str] | str | None
@@ -73,18 +75,25 @@ class _ProxyFeatures:
 
     encoding: str
     proxies: ProxySpec
+    proxy_source: str | None
     needs = _Needs()
 
     def _proxy_columns(self, X: Any) -> list[str] | None:
         """The proxy names to append when fitting on ``X`` (None without proxies)."""
+        who = type(self).__name__
         if self.proxies is None:
+            if self.proxy_source is not None:
+                raise ValueError(
+                    f"{who}: proxy_source={self.proxy_source!r} reads proxies, but proxies=None; "
+                    "pass proxies='all' (or proxy names), or leave proxy_source unset"
+                )
             return None
         if not hasattr(X, "proxies"):
             raise ValueError(
-                f"{type(self).__name__}(proxies={self.proxies!r}) reads proxies from an ArchBatch "
+                f"{who}(proxies={self.proxies!r}) reads proxies from an ArchBatch "
                 f"(benchmark.batch(keys)); got a plain {type(X).__name__}"
             )
-        return _proxy_names(X, self.proxies)
+        return _proxy_names(with_proxy_source(X, self.proxy_source, who), self.proxies)
 
     def _features(self, X: Any, proxy_names: list[str] | None) -> np.ndarray:
         features = features_of(X, self.encoding)
@@ -95,7 +104,8 @@ class _ProxyFeatures:
                 f"{type(self).__name__} was fitted with proxies {proxy_names}: predict needs an ArchBatch, "
                 f"got a plain {type(X).__name__}"
             )
-        return np.hstack([features, np.asarray(X.proxies(proxy_names), dtype=np.float32)])
+        source = with_proxy_source(X, self.proxy_source, type(self).__name__)
+        return np.hstack([features, np.asarray(source.proxies(proxy_names), dtype=np.float32)])
 
     def _training_data(self, X: Any, y: np.ndarray) -> tuple[list[str] | None, np.ndarray, np.ndarray]:
         """The proxy columns, the features and the checked target of a fit."""
@@ -114,7 +124,10 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
     gives the exact published configuration.
 
     ``proxies`` (None, a proxy name, a tuple of names or ``"all"``) appends those zero-cost proxies of the
-    ArchBatch to the encoding ("omni" predictor); ``needs`` then includes ``"proxies"``.
+    ArchBatch to the encoding ("omni" predictor); ``needs`` then includes ``"proxies"``. ``proxy_source`` names
+    another converted store of the same search space to read them from (e.g. ``"nb201/cifar10"`` for
+    ``nb201-analog/cifar10``, which has no proxies, or ``nb201/cifar100``, which holds zen only; ``"all"`` then
+    means that store's proxies); it needs ``proxies`` (a ValueError otherwise).
 
     Examples
     --------
@@ -142,6 +155,7 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
         seed: int = 0,
         n_jobs: int = 1,
         proxies: ProxySpec = None,
+        proxy_source: str | None = None,
     ) -> None:
         self.encoding = encoding
         self.n_estimators = n_estimators
@@ -156,6 +170,7 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
         self.seed = seed
         self.n_jobs = n_jobs
         self.proxies = proxies
+        self.proxy_source = proxy_source
 
     @classmethod
     def gbdt_nas(cls, **overrides: Any) -> LGBMPredictor:
@@ -231,7 +246,7 @@ class XGBPredictor(_ProxyFeatures, Predictor):
     Histogram trees, single-threaded by default and deterministic for a fixed ``seed``. ``objective`` is
     ``"regression"`` (squared error on the standardised target) or ``"rank:pairwise"`` (one query group holding
     every training cell; scores are then only an order). ``proxies`` appends zero-cost proxies of an ArchBatch
-    as extra features, as for :class:`LGBMPredictor`.
+    as extra features, read from the store ``proxy_source`` when given, as for :class:`LGBMPredictor`.
 
     Examples
     --------
@@ -258,6 +273,7 @@ class XGBPredictor(_ProxyFeatures, Predictor):
         seed: int = 0,
         n_jobs: int = 1,
         proxies: ProxySpec = None,
+        proxy_source: str | None = None,
     ) -> None:
         self.encoding = encoding
         self.n_estimators = n_estimators
@@ -271,6 +287,7 @@ class XGBPredictor(_ProxyFeatures, Predictor):
         self.seed = seed
         self.n_jobs = n_jobs
         self.proxies = proxies
+        self.proxy_source = proxy_source
 
     def _xgb_params(self) -> dict[str, Any]:
         if self.objective not in self.OBJECTIVES:

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, seed_int, target_scaling
+from predictbench.predictors.zerocost import with_proxy_source
 from predictbench.types import Arch
 
 log = logging.getLogger(__name__)
@@ -531,6 +532,11 @@ class GCNPredictor(TorchModelState, Predictor):
     proxies
         None, a proxy name, a tuple of names or ``"all"``: zero-cost proxies (as training-set quantiles)
         appended to the pooled embedding (an "omni" predictor); then ``needs`` includes ``"proxies"``.
+    proxy_source
+        Name of another converted store of the same search space whose proxy table is read instead of the
+        batch's benchmark (e.g. ``"nb201/cifar10"`` for ``nb201-analog/cifar10``, which has no proxies, or for
+        ``nb201/cifar100``, whose store holds zen only; ``"all"`` then means that store's proxies). Needs
+        ``proxies`` (a ValueError otherwise).
     seed
         Seeds initialisation, dropout and shuffling; the global torch RNG state is left untouched.
     n_jobs
@@ -565,6 +571,7 @@ class GCNPredictor(TorchModelState, Predictor):
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
         proxies: str | tuple[str, ...] | None = None,
+        proxy_source: str | None = None,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -581,6 +588,7 @@ class GCNPredictor(TorchModelState, Predictor):
         self.lr = lr
         self.weight_decay = weight_decay
         self.proxies = proxies
+        self.proxy_source = proxy_source
         self.seed = seed
         self.n_jobs = n_jobs
 
@@ -589,6 +597,17 @@ class GCNPredictor(TorchModelState, Predictor):
         check_choice("loss", self.loss, LOSSES)
         if self.proxies is not None and not isinstance(self.proxies, (str, tuple, list)):
             raise ValueError(f"proxies must be None, a name, a tuple of names or 'all', got {self.proxies!r}")
+        if self.proxies is None and self.proxy_source is not None:
+            raise ValueError(
+                f"proxy_source={self.proxy_source!r} reads proxies, but proxies=None; "
+                "pass proxies='all' (or proxy names), or leave proxy_source unset"
+            )
+
+    def _proxy_batch(self, X: Any) -> Any:
+        """The batch to read the proxies of ``X``'s cells from: ``X``, or the same cells of ``proxy_source``."""
+        if self.proxy_source is None or not hasattr(X, "proxies"):  # a plain input fails with a clear TypeError later
+            return X
+        return with_proxy_source(X, self.proxy_source, type(self).__name__)
 
     def _build(self, n_types: int, n_extra: int) -> Any:
         modules = torch_modules()
@@ -600,9 +619,10 @@ class GCNPredictor(TorchModelState, Predictor):
 
         self._check_params()
         graphs, target, n_types = training_graphs(X, y)
-        names = proxy_names_of(X, self.proxies)
-        scaler = ProxyScaler.fit(X, names) if names else None
-        extra = scaler.transform(X) if scaler is not None else None
+        proxy_batch = self._proxy_batch(X)
+        names = proxy_names_of(proxy_batch, self.proxies)
+        scaler = ProxyScaler.fit(proxy_batch, names) if names else None
+        extra = scaler.transform(proxy_batch) if scaler is not None else None
         mean, scale = target_scaling(target)
         tensors = graphs.torch()
         y_t = torch.from_numpy(((target - mean) / scale).astype(np.float32))
@@ -627,7 +647,7 @@ class GCNPredictor(TorchModelState, Predictor):
         import torch
 
         graphs = GraphTensors.of(X, self.n_types_)
-        extra = self.proxy_scaler_.transform(X) if self.proxy_scaler_ is not None else None
+        extra = self.proxy_scaler_.transform(self._proxy_batch(X)) if self.proxy_scaler_ is not None else None
         out = np.empty(len(graphs), dtype=float)
         with inference(int(self.n_jobs)):
             for start in range(0, len(graphs), _PREDICT_CHUNK):

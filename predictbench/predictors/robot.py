@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, seed_int
+from predictbench.predictors.zerocost import with_proxy_source
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,9 @@ class RoBoTPredictor(Predictor):
     Parameters
     ----------
     proxies : "robot" (RoBoT's six proxies, those the benchmark has), "all", a name or a sequence of names.
+    proxy_source : name of another converted store of the same search space whose proxies (and their pool and
+        declared directions) are read instead of the batch's benchmark, e.g. "nb201/cifar10" for
+        "nb201-analog/cifar10" (no proxies) or "nb201/cifar100" (zen only); None: the batch's own.
     n_trials : weight vectors tried.
     sampler : Optuna sampler ("tpe", "gp", "random", or "auto": GP when available).
     objective : rank correlation maximised on the training cells.
@@ -211,6 +215,7 @@ class RoBoTPredictor(Predictor):
         self,
         *,
         proxies: ProxySpec = "robot",
+        proxy_source: str | None = None,
         n_trials: int = 100,
         sampler: str = "tpe",
         objective: str = "spearman",
@@ -218,6 +223,7 @@ class RoBoTPredictor(Predictor):
         seed: int = 0,
     ) -> None:
         self.proxies = proxies
+        self.proxy_source = proxy_source
         self.n_trials = n_trials
         self.sampler = sampler
         self.objective = objective
@@ -237,6 +243,7 @@ class RoBoTPredictor(Predictor):
         if self.objective not in OBJECTIVES:
             raise ValueError(f"{who}: objective must be one of {OBJECTIVES}, got {self.objective!r}")
         target = check_target(y, len(X))
+        X = with_proxy_source(X, self.proxy_source, who)
         bench = X.benchmark
         names = resolve_robot_proxies(bench.proxy_names, self.proxies, bench.name, who)
         signs = self._signs(X, names)
@@ -277,6 +284,7 @@ class RoBoTPredictor(Predictor):
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted()
         _require_proxy_batch(X, repr(self))
+        X = with_proxy_source(X, self.proxy_source, repr(self))
         Z = self.normaliser_.transform(oriented(X.proxies(self.proxy_names_), self.signs_))
         return np.asarray(Z @ self.weights_, dtype=float)
 

@@ -42,9 +42,11 @@ def _distinct(records: pd.DataFrame, column: str) -> list[str]:
 
 
 def component_configs(records: pd.DataFrame, entry: str, params: str) -> pd.DataFrame:
-    """Per entry (e.g. each predictor): the parameters shared by all its records, and those that vary per cell.
+    """Per entry (e.g. each predictor): its component, the parameters shared by all its records, and those that
+    vary per cell.
 
-    Parameters that vary (such as a fit seed derived per cell) are named, not shown with one arbitrary value.
+    The component (the class or registered name behind a label such as ``rea``) is shown when the records carry
+    one. Parameters that vary (such as a fit seed derived per cell) are named, not shown with one arbitrary value.
     """
     rows = []
     for name, group in records.groupby(entry):
@@ -56,9 +58,11 @@ def component_configs(records: pd.DataFrame, entry: str, params: str) -> pd.Data
                 fixed[key] = configs[0].get(key)
             else:
                 varying.append(key)
-        rows.append(
-            {entry: name, "parameters": json.dumps(fixed, sort_keys=True), "varies per cell": ", ".join(varying)}
-        )
+        row = {entry: name}
+        if "component" in group:
+            row["component"] = ", ".join(_distinct(group, "component"))
+        row.update({"parameters": json.dumps(fixed, sort_keys=True), "varies per cell": ", ".join(varying)})
+        rows.append(row)
     return pd.DataFrame(rows).set_index(entry)
 
 

@@ -140,6 +140,8 @@ class PruningStudy:
         for position, (label, seed) in enumerate(cells, 1):
             ident = (self.name, bench.name, label, self.budget, seed)
             if ident in done:
+                if progress:
+                    progress(position, len(cells), f"{label} seed={seed} (recorded)")
                 continue
             record = run_pruning(
                 bench, self.configs[label], budget=self.budget, seed=seed, search=search, report=report

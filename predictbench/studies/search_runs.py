@@ -123,6 +123,8 @@ class RunGrid:
         self.summary = summary
         self.progress = progress
         self.extra = dict(extra or {})
+        if progress and self.finished:  # a resumed grid starts at what is recorded, not at 0/N
+            progress(self.finished, self.total, f"{self.finished} recorded before")
 
     def record(self, run: Sequence[Any], record: Record) -> None:
         """Append a finished run's record with its id fields (and ``extra``); report progress."""

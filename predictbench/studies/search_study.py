@@ -85,6 +85,7 @@ def run_one(
             "queries_to_optimum": int(hit[0]) + 1 if len(hit) else None,
             "search_metric": f"{signal.metric}@{signal.fidelity}",
             "report_metric": f"{report.metric}@{report.fidelity}",
+            "component": searcher,
             "options": dict(options),
             "version": __version__,
         }

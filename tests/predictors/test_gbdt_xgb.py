@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
+import predictbench as pb
 from predictbench.benchmarks import TabularBenchmark
 from predictbench.predictors import make_predictor
 from predictbench.predictors.gbdt import LGBMPredictor, XGBPredictor
@@ -148,3 +149,29 @@ def test_omni_errors_are_clear(bench: TabularBenchmark, cls: type, tmp_path: Pat
     fitted = cls(proxies="synflow", n_estimators=5).fit(bench.batch(keys), y)
     with pytest.raises(ValueError, match="predict needs an ArchBatch"):
         fitted.predict(bench.batch(keys).features("onehot"))
+
+
+# ---- proxy_source: the proxies of another store of the same space ---------------------------------------
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("cls", [LGBMPredictor, XGBPredictor])
+def test_proxy_source_reads_another_stores_proxies(
+    cls: type, nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
+    cifar10 = pb.load("nb201/cifar10")
+    keys = cifar10.keys()[:80]
+    y = cifar10.lookup(keys, "test_acc")
+    own = cls(proxies="all", n_estimators=20).fit(cifar10.batch(keys), y)
+    for store in (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root)):
+        sourced = cls(proxies="all", proxy_source="nb201/cifar10", n_estimators=20).fit(store.batch(keys), y)
+        assert sourced.proxy_names_ == list(cifar10.proxy_names)  # "all" of the source, not of the store
+        assert np.array_equal(sourced.predict(store.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))
+
+
+@pytest.mark.parametrize("cls", [LGBMPredictor, XGBPredictor])
+def test_proxy_source_without_proxies_is_an_error(bench: TabularBenchmark, cls: type) -> None:
+    keys = bench.keys()[:40]
+    with pytest.raises(ValueError, match="proxy_source='nb201/cifar10' reads proxies, but proxies=None"):
+        cls(proxy_source="nb201/cifar10").fit(bench.batch(keys), bench.lookup(keys, "test_acc"))

@@ -171,6 +171,33 @@ def test_bad_params_name_the_parameter(param: str, value: Any, data: dict[str, A
         GCNPredictor(**{param: value}).fit(data["train"], data["y_train"])
 
 
+TINY = {"epochs": 3, "hidden": 8, "mlp_hidden": 8, "n_layers": 1}
+
+
+@pytest.mark.shared_data
+def test_proxy_source_reads_another_stores_proxies(
+    nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch, one_torch_thread: None
+) -> None:
+    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
+    cifar10 = pb.load("nb201/cifar10")
+    keys = cifar10.keys()[:80]
+    y = cifar10.lookup(keys, "test_acc")
+    own = GCNPredictor(**TINY, proxies="all").fit(cifar10.batch(keys), y)
+    for store in (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root)):
+        sourced = GCNPredictor(**TINY, proxies="all", proxy_source="nb201/cifar10").fit(store.batch(keys), y)
+        assert sourced.proxy_scaler_ is not None
+        assert sourced.proxy_scaler_.names == tuple(cifar10.proxy_names)  # "all" of the source, not of the store
+        assert np.array_equal(sourced.predict(store.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))
+
+
+def test_proxy_source_needs_proxies_and_an_arch_batch(data: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="proxy_source='nb201/cifar10' reads proxies, but proxies=None"):
+        GCNPredictor(**FAST, proxy_source="nb201/cifar10").fit(data["train"], data["y_train"])
+    sourced = GCNPredictor(**FAST, proxies="synflow", proxy_source="nb201/cifar10")
+    with pytest.raises(TypeError, match="need an ArchBatch"):
+        sourced.fit(data["train"].graphs(), data["y_train"])
+
+
 def test_bad_target(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="shape"):
         GCNPredictor(**FAST).fit(data["train"], data["y_train"][:10])

@@ -103,3 +103,18 @@ def test_on_nb201_it_ranks_held_out_cells_better_than_its_single_proxies(nb201_t
     ensemble = spearman_rho(target, model.predict(test))
     singles = {n: spearman_rho(target, np.nan_to_num(test.proxies([n])[:, 0], nan=-1e9)) for n in model.proxy_names_}
     assert ensemble > max(singles.values()), (ensemble, singles)
+
+
+@pytest.mark.shared_data
+def test_proxy_source_reads_another_stores_proxies(
+    nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
+    cifar10 = pb.load("nb201/cifar10")
+    keys = cifar10.keys()[:80]
+    y = cifar10.lookup(keys, "test_acc")
+    own = RoBoTPredictor(n_trials=10).fit(cifar10.batch(keys), y)
+    for store in (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root)):
+        sourced = RoBoTPredictor(n_trials=10, proxy_source="nb201/cifar10").fit(store.batch(keys), y)
+        assert sourced.proxy_names_ == own.proxy_names_  # RoBoT's proxies, which the store itself lacks
+        assert np.array_equal(sourced.predict(store.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))

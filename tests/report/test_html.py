@@ -172,9 +172,9 @@ def test_significance_and_provenance_in_both_formats(predictor_dir: Path, bench:
     assert f"- store sha256 (nb201-analog/cifar10): `{digest}`" in markdown and digest in shown
     assert "- seeds: 0..5 (6 seeds)" in markdown and "0..5 (6 seeds)" in shown
     assert re.search(r"^- command: `.*pytest.*`$", markdown, flags=re.MULTILINE)
-    configs = next(t for t in tables if t[0] == ["predictor", "parameters", "varies per cell"])
-    assert ["random", "{}", "seed"] in configs
-    assert [ODD_NAME, json.dumps({"alpha": 10.0, "encoding": "onehot"}), ""] in configs
+    configs = next(t for t in tables if t[0] == ["predictor", "component", "parameters", "varies per cell"])
+    assert ["random", "RandomPredictor", "{}", "seed"] in configs
+    assert [ODD_NAME, "RidgePredictor", json.dumps({"alpha": 10.0, "encoding": "onehot"}), ""] in configs
 
 
 def test_search_report_ranks_and_compares(search_dir: Path) -> None:

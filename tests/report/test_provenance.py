@@ -50,6 +50,9 @@ def test_configs_separate_shared_and_per_cell_parameters() -> None:
     table = component_configs(records, "predictor", "params")
     assert table.loc["a"].tolist() == ['{"alpha": 1}', "seed"]
     assert table.loc["b"].tolist() == ['{"k": "v"}', ""]
+    records["component"] = ["evolution", "evolution", "random"]  # records that name what stands behind a label
+    table = component_configs(records, "predictor", "params")
+    assert table.loc["a"].tolist() == ["evolution", '{"alpha": 1}', "seed"]
 
 
 def test_facts_from_old_records_say_not_recorded() -> None:

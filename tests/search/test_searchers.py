@@ -57,6 +57,8 @@ def test_search_study_records_resumes_and_runs_in_processes(analog_root: Path, t
     kwargs = {"budget": 30, "seeds": 3, "root": analog_root}
     serial = SearchStudy("nb201-analog/cifar10", searchers, results=tmp_path / "a.jsonl", **kwargs).run()
     assert len(serial) == 6
+    components = dict(zip(serial["searcher"], serial["component"], strict=True))
+    assert components == {"random": "random", "rea": "evolution"}  # the registered name behind each label
     assert all(len(t) == 30 for t in serial["incumbent_report"])
     assert all(np.all(np.diff(t) >= 0) for t in serial["incumbent_search"])
     again = SearchStudy("nb201-analog/cifar10", searchers, results=tmp_path / "a.jsonl", **kwargs).run()

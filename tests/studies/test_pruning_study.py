@@ -43,7 +43,9 @@ def test_records_trace_every_round_and_resume(bench: pb.benchmarks.TabularBenchm
         assert record["queries"] == 24 and record["space_size"] == 15625
         assert record["final_report"] == pytest.approx(bench.lookup([record["final_arch"]], "baseline_accuracy")[0])
     lines = results.read_text().splitlines()
-    again = study.run()  # everything recorded: nothing runs, nothing is appended
+    calls: list[tuple[int, int]] = []
+    again = study.run(progress=lambda done, total, status: calls.append((done, total)))  # nothing runs or is appended
+    assert calls[-1] == (4, 4)  # the progress bar still reaches the end
     assert results.read_text().splitlines() == lines and len(again) == 4
     assert len(read_results(results)) == 4
 

@@ -28,6 +28,7 @@ def test_grid_skips_recorded_runs_and_stamps_id_fields(tmp_path: Path) -> None:
     assert messages == ["1/2 random seed=0 final=0.0", "2/2 rea seed=0 final=0.0"]
     again = RunGrid(results, runs, summary=str, progress=progress)
     assert again.todo == runs[2:] and again.finished == 2 and again.total == 4
+    assert messages[-1] == "2/4 2 recorded before"  # a resumed bar starts at what is done
     with ThreadPoolExecutor(2) as pool:
         again.run_in_workers(_worker, again.todo, engine=pool, jobs=1, address=None)
     lines = [json.loads(line) for line in results.read_text().splitlines()]
