@@ -22,7 +22,7 @@ from predictbench.predictors.base import (
     seed_int,
     target_scaling,
 )
-from predictbench.predictors.zerocost import with_proxy_source
+from predictbench.predictors.zerocost import check_proxy_source, with_proxy_source
 from predictbench.validation import check_int
 
 ProxySpec = tuple[str, ...] | list[str] | str | None
@@ -81,12 +81,8 @@ class _ProxyFeatures:
     def _proxy_columns(self, X: Any) -> list[str] | None:
         """The proxy names to append when fitting on ``X`` (None without proxies)."""
         who = type(self).__name__
+        check_proxy_source(self.proxies, self.proxy_source, who)
         if self.proxies is None:
-            if self.proxy_source is not None:
-                raise ValueError(
-                    f"{who}: proxy_source={self.proxy_source!r} reads proxies, but proxies=None; "
-                    "pass proxies='all' (or proxy names), or leave proxy_source unset"
-                )
             return None
         if not hasattr(X, "proxies"):
             raise ValueError(

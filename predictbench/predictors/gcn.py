@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, seed_int, target_scaling
-from predictbench.predictors.zerocost import with_proxy_source
+from predictbench.predictors.zerocost import check_proxy_source, with_proxy_source
 from predictbench.types import Arch
 
 log = logging.getLogger(__name__)
@@ -597,11 +597,7 @@ class GCNPredictor(TorchModelState, Predictor):
         check_choice("loss", self.loss, LOSSES)
         if self.proxies is not None and not isinstance(self.proxies, (str, tuple, list)):
             raise ValueError(f"proxies must be None, a name, a tuple of names or 'all', got {self.proxies!r}")
-        if self.proxies is None and self.proxy_source is not None:
-            raise ValueError(
-                f"proxy_source={self.proxy_source!r} reads proxies, but proxies=None; "
-                "pass proxies='all' (or proxy names), or leave proxy_source unset"
-            )
+        check_proxy_source(self.proxies, self.proxy_source, type(self).__name__)
 
     def _proxy_batch(self, X: Any) -> Any:
         """The batch to read the proxies of ``X``'s cells from: ``X``, or the same cells of ``proxy_source``."""

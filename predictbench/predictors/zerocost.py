@@ -109,6 +109,15 @@ def with_proxy_source(X: Any, source: str | None, who: str) -> Any:
     return bench.batch(X.keys)
 
 
+def check_proxy_source(proxies: object, source: str | None, who: str) -> None:
+    """A ValueError when ``source`` is set for a predictor configured without proxies (``proxies=None``)."""
+    if proxies is None and source is not None:
+        raise ValueError(
+            f"{who}: proxy_source={source!r} reads proxies, but proxies=None; "
+            "pass proxies='all' (or proxy names), or leave proxy_source unset"
+        )
+
+
 def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
     """Proxy names ``spec`` stands for in the benchmark of batch ``X`` ("all", a name or a sequence of names).
 
@@ -657,6 +666,7 @@ __all__ = [
     "ProxyPredictor",
     "ProxyScaler",
     "RankEnsemblePredictor",
+    "check_proxy_source",
     "omni_lgbm",
     "rank_target",
     "resolve_proxies",

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-import predictbench as pb
 from predictbench.benchmarks import TabularBenchmark
 from predictbench.predictors import make_predictor
 from predictbench.predictors.gbdt import LGBMPredictor, XGBPredictor
 from predictbench.testing import TOY_PROXIES, toy_benchmark
 from predictbench.types import UnknownNameError
+
+if TYPE_CHECKING:
+    from tests.predictors.conftest import ProxySourceCase
 
 
 def _data(n: int = 400, d: int = 12) -> tuple[np.ndarray, np.ndarray]:
@@ -156,18 +158,9 @@ def test_omni_errors_are_clear(bench: TabularBenchmark, cls: type, tmp_path: Pat
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("cls", [LGBMPredictor, XGBPredictor])
-def test_proxy_source_reads_another_stores_proxies(
-    cls: type, nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
-    cifar10 = pb.load("nb201/cifar10")
-    keys = cifar10.keys()[:80]
-    y = cifar10.lookup(keys, "test_acc")
-    own = cls(proxies="all", n_estimators=20).fit(cifar10.batch(keys), y)
-    for store in (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root)):
-        sourced = cls(proxies="all", proxy_source="nb201/cifar10", n_estimators=20).fit(store.batch(keys), y)
-        assert sourced.proxy_names_ == list(cifar10.proxy_names)  # "all" of the source, not of the store
-        assert np.array_equal(sourced.predict(store.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))
+def test_proxy_source_reads_another_stores_proxies(cls: type, proxy_source_case: ProxySourceCase) -> None:
+    for sourced in proxy_source_case.fits_match_source(lambda **kw: cls(proxies="all", n_estimators=20, **kw)):
+        assert sourced.proxy_names_ == list(proxy_source_case.cifar10.proxy_names)  # the source's "all"
 
 
 @pytest.mark.parametrize("cls", [LGBMPredictor, XGBPredictor])

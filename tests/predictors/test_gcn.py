@@ -6,7 +6,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -18,6 +18,9 @@ import predictbench as pb  # noqa: E402
 from predictbench.predictors import make_predictor  # noqa: E402
 from predictbench.predictors.gcn import GCNPredictor  # noqa: E402
 from predictbench.types import NotFittedError  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.predictors.conftest import ProxySourceCase
 
 METRIC = "baseline_accuracy"
 FAST = {"epochs": 25}  # 200 cells, 4 mini-batches an epoch: ~100 steps
@@ -175,19 +178,10 @@ TINY = {"epochs": 3, "hidden": 8, "mlp_hidden": 8, "n_layers": 1}
 
 
 @pytest.mark.shared_data
-def test_proxy_source_reads_another_stores_proxies(
-    nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch, one_torch_thread: None
-) -> None:
-    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
-    cifar10 = pb.load("nb201/cifar10")
-    keys = cifar10.keys()[:80]
-    y = cifar10.lookup(keys, "test_acc")
-    own = GCNPredictor(**TINY, proxies="all").fit(cifar10.batch(keys), y)
-    for store in (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root)):
-        sourced = GCNPredictor(**TINY, proxies="all", proxy_source="nb201/cifar10").fit(store.batch(keys), y)
+def test_proxy_source_reads_another_stores_proxies(proxy_source_case: ProxySourceCase, one_torch_thread: None) -> None:
+    for sourced in proxy_source_case.fits_match_source(lambda **kw: GCNPredictor(**TINY, proxies="all", **kw)):
         assert sourced.proxy_scaler_ is not None
-        assert sourced.proxy_scaler_.names == tuple(cifar10.proxy_names)  # "all" of the source, not of the store
-        assert np.array_equal(sourced.predict(store.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))
+        assert sourced.proxy_scaler_.names == tuple(proxy_source_case.cifar10.proxy_names)  # the source's "all"
 
 
 def test_proxy_source_needs_proxies_and_an_arch_batch(data: dict[str, Any]) -> None:

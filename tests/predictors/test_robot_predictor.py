@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -15,6 +16,9 @@ from predictbench.registry import UnknownNameError
 from predictbench.studies.metrics import spearman_rho
 from predictbench.testing import check_predictor, toy_benchmark
 from predictbench.types import NotFittedError
+
+if TYPE_CHECKING:
+    from tests.predictors.conftest import ProxySourceCase
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +110,7 @@ def test_on_nb201_it_ranks_held_out_cells_better_than_its_single_proxies(nb201_t
 
 
 @pytest.mark.shared_data
-def test_proxy_source_reads_another_stores_proxies(
-    nb201_tables_root: Path, analog_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PREDICTBENCH_DATA", str(nb201_tables_root))
-    cifar10 = pb.load("nb201/cifar10")
-    keys = cifar10.keys()[:80]
-    y = cifar10.lookup(keys, "test_acc")
-    own = RoBoTPredictor(n_trials=10).fit(cifar10.batch(keys), y)
-    for store in (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root)):
-        sourced = RoBoTPredictor(n_trials=10, proxy_source="nb201/cifar10").fit(store.batch(keys), y)
-        assert sourced.proxy_names_ == own.proxy_names_  # RoBoT's proxies, which the store itself lacks
-        assert np.array_equal(sourced.predict(store.batch(keys[:40])), own.predict(cifar10.batch(keys[:40])))
+def test_proxy_source_reads_another_stores_proxies(proxy_source_case: ProxySourceCase) -> None:
+    own = RoBoTPredictor(n_trials=10).fit(proxy_source_case.cifar10.batch(proxy_source_case.keys), proxy_source_case.y)
+    for sourced in proxy_source_case.fits_match_source(lambda **kw: RoBoTPredictor(n_trials=10, **kw)):
+        assert sourced.proxy_names_ == own.proxy_names_  # RoBoT's proxies, which the stores themselves lack
