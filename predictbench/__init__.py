@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def load(name: str, *, root: Any = None) -> TabularBenchmark:
-    """Load a converted benchmark by name, e.g. ``pb.load("nb201-analog/cifar10")``."""
+def load(name: str, *, root: Any = None, verify: bool = True) -> TabularBenchmark:
+    """Load a converted benchmark by name, e.g. ``pb.load("nb201-analog/cifar10")``; checked unless ``verify=False``."""
     from predictbench.benchmarks import load as _load
 
-    return _load(name, root=root)
+    return _load(name, root=root, verify=verify)
 
 
 def list_benchmarks(*, root: Any = None) -> pd.DataFrame:

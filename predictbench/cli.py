@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from predictbench.experiment import Component, ExperimentError, parse_spec
+from predictbench.experiment import MAX_COUNT, MAX_JOBS, MAX_SEEDS, Component, ExperimentError, parse_spec
 from predictbench.proxies.cli import proxies_app
 from predictbench.types import PredictBenchError
 
@@ -54,7 +55,7 @@ DEFAULT_BENCHMARK = "nb201-analog/cifar10"
 _state: dict[str, Any] = {"debug": False, "argv": None, "interrupt_reported": False}
 
 RootOption = Annotated[Path | None, typer.Option("--root", help="Data folder (default: see `data list`).")]
-JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel local processes.")]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=1, max=MAX_JOBS, help="Parallel local processes.")]
 
 
 def _version(value: bool) -> None:
@@ -127,18 +128,26 @@ def _command_line() -> str:
 
 
 def _count_records(path: Path) -> int:
-    from predictbench.studies import ResultsFile
+    """The grid cells ``path`` records (duplicates once); 0 when it cannot be read."""
+    from predictbench.studies import read_results
 
-    return len(ResultsFile(path).records()) if path.exists() else 0
+    try:
+        return len(read_results(path))
+    except (OSError, ValueError):
+        return 0
 
 
 @contextmanager
 def _resumable(*results: Path) -> Iterator[None]:
-    """On Ctrl-C: say which results files keep the finished records and how to resume; exit 130."""
+    """Check the results paths first; on Ctrl-C say which files keep the finished records and how to resume (130)."""
+    from predictbench.studies.results import check_results_path
+
+    for path in results:
+        check_results_path(path)
     try:
         yield
     except KeyboardInterrupt:
-        kept = [f"{path} ({_count_records(path)} records)" for path in results if path.exists()]
+        kept = [f"{path} ({_count_records(path)} records)" for path in results if path.is_file()]
         done = f"finished results are kept in {', '.join(kept)}" if kept else "no result was finished yet"
         err_console.print(f"[yellow]interrupted[/yellow]: {done}; rerun `{_command_line()}` to resume", soft_wrap=True)
         _state["interrupt_reported"] = True
@@ -186,8 +195,8 @@ def data_convert(
     converter: Annotated[
         str,
         typer.Argument(
-            help="analog-nasbench | nats-tss | nats-sss | nb201-pth | nb201-tables | nb101-tfrecord | table "
-            "(see `data list` for which benchmark each writes)."
+            help="analog-nasbench | nats-tss | nats-sss | nb201-pth | nb201-tables | nb101-tfrecord | "
+            "nas-bench-graph | table (see `data list` for which benchmark each writes).",
         ),
     ],
     source: Annotated[
@@ -199,11 +208,16 @@ def data_convert(
     """Convert raw benchmark files into canonical stores (offline, idempotent)."""
     from predictbench.benchmarks.convert import CONVERTERS
     from predictbench.paths import data_root
+    from predictbench.types import DataFormatError
 
     convert = CONVERTERS.get(converter)
     started = time.perf_counter()
-    with _working(f"converting {converter} ..."):
-        written = convert(source, root=root or data_root(), force=force)
+    # --root is the data folder of everything written, the NB101 cell cache (spaces/) included
+    with _data_root(root), _working(f"converting {converter} ..."):
+        try:
+            written = convert(source, root=root or data_root(), force=force)
+        except (DataFormatError, FileNotFoundError) as exc:  # name the converter that expected the input
+            raise type(exc)(f"data convert {converter}: {exc}") from exc
     for path in written:
         console.print(f"[green]store[/green] {path}")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
@@ -234,6 +248,7 @@ def data_info(
     )
     for entry in prov.get("inputs", []):
         console.print(f"  {entry['name']}  sha256 {entry['sha256']}")
+    console.print(f"[bold]content sha256[/bold]: {bench.meta.content_sha256} (tables checked on load)")
 
 
 def _print_predictor_board(frame: pd.DataFrame) -> None:
@@ -245,7 +260,7 @@ def _print_predictor_board(frame: pd.DataFrame) -> None:
     for column in ["predictor", "rank", "AUC", *cols]:
         table.add_column(column)
     for name, row in board.iterrows():
-        table.add_row(str(name), str(int(row["rank"])), f"{row['AUC']:.3f}", *[f"{row[c]:.3f}" for c in cols])
+        table.add_row(escape(str(name)), str(int(row["rank"])), f"{row['AUC']:.3f}", *[f"{row[c]:.3f}" for c in cols])
     console.print(table)
 
 
@@ -257,7 +272,7 @@ def _print_search_board(frame: pd.DataFrame) -> None:
         table.add_column(column)
     for name, row in final.iterrows():
         std = f"{row['std']:.3f}" if row["count"] > 1 else "-"
-        table.add_row(str(name), f"{row['mean']:.3f}", std, str(int(row["count"])), f"{hits[name]:.0%}")
+        table.add_row(escape(str(name)), f"{row['mean']:.3f}", std, str(int(row["count"])), f"{hits[name]:.0%}")
     console.print(table)
 
 
@@ -272,9 +287,14 @@ def _build_predictors(components: Sequence[Component]) -> dict[str, Any]:
 
 def _sizes(text: str) -> list[int]:
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
+        sizes = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        raise typer.BadParameter(f"sizes must be comma-separated integers, got {text!r}") from None
+        sizes = []
+    if not sizes or not all(2 <= size <= MAX_COUNT for size in sizes):
+        raise typer.BadParameter(
+            f"expected comma-separated training sizes in 2..{MAX_COUNT}, got {text!r}", param_hint="'--sizes'"
+        )
+    return sizes
 
 
 @app.command()
@@ -287,8 +307,8 @@ def predict(
     sizes: Annotated[
         str, typer.Option(help="Training sizes, comma-separated.")
     ] = "5,8,14,24,42,71,121,205,347,589,1000",
-    seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (paired splits 0..seeds-1).")] = 20,
-    test_size: Annotated[int, typer.Option(help="Held-out test cells per seed.")] = 200,
+    seeds: Annotated[int, typer.Option(min=1, max=MAX_SEEDS, help="Number of seeds (paired splits 0..seeds-1).")] = 20,
+    test_size: Annotated[int, typer.Option(min=20, max=MAX_COUNT, help="Held-out test cells per seed.")] = 200,
     target: Annotated[str | None, typer.Option(help="Target metric (default: the benchmark's report metric).")] = None,
     jobs: JobsOption = 1,
     results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
@@ -304,10 +324,11 @@ def predict(
     from predictbench.studies import PredictorStudy
 
     with _data_root(root):
+        train_sizes = _sizes(sizes)
         predictors = _build_predictors([_component(spec) for spec in predictor or ["lgbm"]])
         bench = load(benchmark, root=root)
         study = PredictorStudy(
-            bench, predictors, results=results, train_sizes=_sizes(sizes), seeds=seeds, test_size=test_size,
+            bench, predictors, results=results, train_sizes=train_sizes, seeds=seeds, test_size=test_size,
             target=target, name=name,
         )  # fmt: skip
         started = time.perf_counter()
@@ -332,8 +353,8 @@ def search(
             "--searcher", "-s", help="Searcher, e.g. random or 'evolution:population_size=20' (repeat; default random)."
         ),
     ] = None,
-    budget: Annotated[int, typer.Option(min=1, help="Distinct architectures per run.")] = 100,
-    seeds: Annotated[int, typer.Option(min=1, help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
+    budget: Annotated[int, typer.Option(min=1, max=MAX_COUNT, help="Distinct architectures per run.")] = 100,
+    seeds: Annotated[int, typer.Option(min=1, max=MAX_SEEDS, help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
     jobs: JobsOption = 1,
     results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
         "results/search.jsonl"
@@ -345,15 +366,15 @@ def search(
     """Run a search study: searchers x seeds at a budget; the incumbent's reported value per query (resumable)."""
     from predictbench.benchmarks import load
     from predictbench.experiment import check_component
-    from predictbench.search import SEARCHERS, make_searcher
+    from predictbench.experiment_run import check_searchers
+    from predictbench.search import SEARCHERS
     from predictbench.studies.search_study import SearchStudy
 
     with _data_root(root):
         components = [_component(spec) for spec in searcher or ["random"]]
-        bench = load(benchmark, root=root)
         for component in components:
             check_component(component, SEARCHERS, f"--searcher {component.label}", ("space",))
-            make_searcher(component.name, bench.space, seed=0, **component.params)  # bad option values fail here
+        check_searchers(components, load(benchmark, root=root).space, lambda c: f"--searcher {c.label}")
         specs = {c.label: (c.name, dict(c.params)) for c in components}
         study = SearchStudy(
             benchmark, specs, results=results, budget=budget, seeds=seeds, name=name, jobs=jobs, root=root
@@ -392,8 +413,8 @@ def mosearch(
             "all three).",
         ),
     ] = None,
-    budget: Annotated[int, typer.Option(min=1, help="Distinct architectures per run.")] = 100,
-    seeds: Annotated[int, typer.Option(min=1, help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
+    budget: Annotated[int, typer.Option(min=1, max=MAX_COUNT, help="Distinct architectures per run.")] = 100,
+    seeds: Annotated[int, typer.Option(min=1, max=MAX_SEEDS, help="Runs per searcher (paired seeds 0..seeds-1).")] = 20,
     jobs: JobsOption = 1,
     results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
         "results/mosearch.jsonl"
@@ -434,25 +455,19 @@ def report_cmd(
     results: Annotated[list[Path], typer.Argument(help="Results file(s) written by a study.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("reports/predictors"),
 ) -> None:
-    """Build a leaderboard report (Markdown + figure) from results files."""
-    from predictbench.report import predictor_report
-    from predictbench.studies import read_results
+    """Build a leaderboard report (Markdown + figure) from results files.
 
-    frame = read_results(*results)
-    if frame.empty:
-        raise PredictBenchError(f"no records in {', '.join(map(str, results))}")
+    Records of several studies, benchmarks, budgets or targets get one report each, in subfolders of --out with
+    an index; files holding different kinds of study records are refused.
+    """
+    from predictbench.report.sections import results_report
+
     with _working("writing the report"):
-        if "hv_normalised" in frame.columns:
-            from predictbench.multiobjective.report import multiobjective_report
-
-            multiobjective_report(frame, out)  # without the whole space's cloud: the study command draws it
-        elif "searcher" in frame.columns:
-            from predictbench.report import search_report
-
-            search_report(frame, out)
-        else:
-            predictor_report(frame, out)
-    console.print(f"report: {out / 'README.md'}")
+        folders = results_report(results, out)
+    if len(folders) > 1:
+        console.print(f"{len(folders)} reports: {out / 'README.md'}")
+    else:
+        console.print(f"report: {out / 'README.md'}")
 
 
 def _installed(components: Sequence[Component]) -> list[Component]:
@@ -464,7 +479,8 @@ def _installed(components: Sequence[Component]) -> list[Component]:
         missing = missing_modules(component)
         if missing:
             console.print(
-                f"[yellow]skipping[/yellow] {component.label}: needs {', '.join(missing)}, which is not installed"
+                f"[yellow]skipping[/yellow] {escape(component.label)}: needs {', '.join(missing)}, "
+                "which is not installed"
             )
         else:
             kept.append(component)
@@ -518,9 +534,11 @@ def _list_experiments() -> None:
         try:
             exp = load_experiment(path)
         except PredictBenchError as exc:  # e.g. a searcher another install does not register
-            table.add_row(name, f"[red]not runnable here[/red]: {exc}", "", "")
+            table.add_row(name, f"[red]not runnable here[/red]: {escape(str(exc))}", "", "")
             continue
-        table.add_row(name, exp.description, "\n".join(exp.benchmarks), "\n".join(_summary(exp)))
+        table.add_row(
+            name, escape(exp.description), escape("\n".join(exp.benchmarks)), escape("\n".join(_summary(exp)))
+        )
     console.print(table)
 
 
@@ -542,7 +560,7 @@ def _run_experiment(exp: Experiment, root: Path | None) -> None:
 
     data = root or data_root()
     started = time.perf_counter()
-    console.print(f"[bold]{exp.name}[/bold]: {exp.description}")
+    console.print(f"[bold]{escape(exp.name)}[/bold]: {escape(exp.description)}")
     missing = unconverted(exp, data)
     if missing:
         with _working(f"converting {', '.join(missing)} into {data}"):
@@ -621,10 +639,18 @@ def _run_named(
 
     exp = load_experiment(experiment, root=root).with_overrides(seeds=seeds, jobs=jobs, results=results, report=report)
     if dry_run:
-        console.print(f"[bold]{exp.name}[/bold] ({exp.source}): {exp.description}")
-        console.print(f"benchmarks: {', '.join(exp.benchmarks)}; results: {exp.results}; report: {exp.report}")
+        from predictbench.experiment_run import check_on_spaces
+
+        with _data_root(root):
+            unchecked = check_on_spaces(exp, root)
+        console.print(f"[bold]{escape(exp.name)}[/bold] ({escape(exp.source)}): {escape(exp.description)}")
+        console.print(
+            f"benchmarks: {', '.join(exp.benchmarks)}; results: {exp.results}; report: {exp.report}", markup=False
+        )
         for line in _grid(exp):
-            console.print(line)
+            console.print(line, markup=False)
+        if unchecked and (exp.search is not None or exp.multiobjective is not None):
+            console.print(f"searchers not built on {', '.join(unchecked)} (not converted yet)", markup=False)
         return
     with _data_root(root):
         _run_experiment(exp, root)
@@ -643,10 +669,12 @@ def run(
         bool, typer.Option("--dry-run", help="Validate the experiment and print its studies without running them.")
     ] = False,
     seeds: Annotated[
-        int | None, typer.Option(min=1, help="Override every study's seeds with 0..SEEDS-1 (e.g. a quick try).")
+        int | None,
+        typer.Option(min=1, max=MAX_SEEDS, help="Override every study's seeds with 0..SEEDS-1 (e.g. a quick try)."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Override every study's parallel local processes.")
+        int | None,
+        typer.Option("--jobs", "-j", min=1, max=MAX_JOBS, help="Override every study's parallel local processes."),
     ] = None,
     results: Annotated[
         Path | None,
@@ -674,9 +702,9 @@ def run(
 @app.command()
 def quickstart(
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/quickstart"),
-    seeds: Annotated[int | None, typer.Option(min=1, help="Override the seeds of both studies.")] = None,
+    seeds: Annotated[int | None, typer.Option(min=1, max=MAX_SEEDS, help="Override the seeds of both studies.")] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel local processes (default 2).")
+        int | None, typer.Option("--jobs", "-j", min=1, max=MAX_JOBS, help="Parallel local processes (default 2).")
     ] = None,
     root: RootOption = None,
 ) -> None:
@@ -687,15 +715,17 @@ def quickstart(
 def _exit_code(exc: BaseException) -> int:
     """Print ``exc`` as one line and return its exit code (2: the user can fix it; 1: it failed at run time)."""
     if isinstance(exc, (PredictBenchError, FileNotFoundError, ValueError)):
-        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         return 2
     if isinstance(exc, ModuleNotFoundError):
         err_console.print(
-            f"[red]error:[/red] a dependency is not installed: {exc} (see the README's set-up)", soft_wrap=True
+            f"[red]error:[/red] a dependency is not installed: {escape(str(exc))} (see the README's set-up)",
+            soft_wrap=True,
         )
         return 1
     err_console.print(
-        f"[red]error:[/red] {type(exc).__name__}: {exc} (rerun with `predictbench --debug ...` for the traceback)",
+        f"[red]error:[/red] {type(exc).__name__}: {escape(str(exc))} "
+        "(rerun with `predictbench --debug ...` for the traceback)",
         soft_wrap=True,
         highlight=False,
     )

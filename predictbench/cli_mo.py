@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from predictbench.experiment import Component
@@ -50,12 +51,16 @@ def mosearch_study(
     Raises ``typer.BadParameter`` (a bad path or objective) or :class:`~predictbench.experiment.ExperimentError`
     (a bad searcher or option); loading a benchmark that is not converted raises the catalog's message.
     """
+    from predictbench.experiment import check_component
     from predictbench.experiment_run import check_mo_searchers
+    from predictbench.multiobjective import MO_SEARCHERS
     from predictbench.multiobjective.study import MultiObjectiveStudy
 
     labels = [c.label for c in searchers]
     if len(set(labels)) < len(labels):
         raise typer.BadParameter(f"each searcher once, got {labels}", param_hint="'--searcher'")
+    for component in searchers:  # names and option values, before the benchmark is loaded
+        check_component(component, MO_SEARCHERS, f"--searcher {component.label}", ("space",))
     check_output(results, "'--results'", folder=False)
     if report is not None:
         check_output(report, "'--report'", folder=True)
@@ -102,5 +107,5 @@ def mo_board(frame: pd.DataFrame) -> Table:
         table.add_column(column)
     for label, row in final.iterrows():
         std = f"{100 * row['std']:.1f}" if row["count"] > 1 else "-"
-        table.add_row(str(label), f"{100 * row['mean']:.1f}", std, str(int(row["count"])))
+        table.add_row(escape(str(label)), f"{100 * row['mean']:.1f}", std, str(int(row["count"])))
     return table

@@ -64,13 +64,13 @@ from __future__ import annotations
 
 import ast
 import difflib
-import inspect
+import functools
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from predictbench.registry import Registry, unknown_name
 from predictbench.types import PredictBenchError
@@ -82,6 +82,12 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 SHIPPED_DIR = Path(__file__).parent / "experiments"
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_STUDIES = ("predictors", "search", "multiobjective")
+MAX_SEEDS = 100_000  # seeds of one study (a count, or the length of a list)
+MAX_SEED = 2**32 - 1  # a seed value
+MAX_COUNT = 10_000_000  # training/test sizes and budgets: more than any tabular benchmark has cells
+MAX_JOBS = 1_024
+T = TypeVar("T")
 
 
 class ExperimentError(PredictBenchError, ValueError):
@@ -182,9 +188,9 @@ class Experiment:
     ) -> Experiment:
         """A copy with the command line's overrides applied (seeds 0..seeds-1 and jobs for every study)."""
         exp = self
-        for value, key in ((seeds, "--seeds"), (jobs, "--jobs")):
-            if value is not None and value < 1:
-                raise ExperimentError(f"{key} must be >= 1, got {value}")
+        for value, key, maximum in ((seeds, "--seeds", MAX_SEEDS), (jobs, "--jobs", MAX_JOBS)):
+            if value is not None and not _int_in(value, 1, maximum):
+                raise ExperimentError(f"{key} must be an integer in 1..{maximum}, got {value!r}")
         changes: dict[str, Any] = {}
         if seeds is not None:
             changes["seeds"] = tuple(range(seeds))
@@ -290,27 +296,36 @@ def load_experiment(name_or_path: str | Path, *, root: Path | None = None) -> Ex
 
 
 def parse_experiment(data: Mapping[str, Any], *, source: str = "<memory>", root: Path | None = None) -> Experiment:
-    """Validate a parsed TOML mapping into an :class:`Experiment` (errors name ``source`` and the key)."""
+    """Validate a parsed TOML mapping into an :class:`Experiment`.
+
+    Every problem of the file is reported at once: one :class:`ExperimentError` naming ``source`` and, for each
+    key with a problem, the key and what was expected.
+    """
     top = _Table(data, source, "")
-    name = top.string("name", required=True)
-    if not _NAME_PATTERN.fullmatch(name):
-        top.fail("name", "letters, digits, '.', '_' or '-' (starting with a letter or digit)", name)
-    description = top.string("description", required=True)
-    benchmarks = top.string_list("benchmarks", required=True)
-    _check_benchmarks(top, benchmarks, root)
-    results = Path(top.string("results", default=f"results/{name}"))
-    report = Path(top.string("report", default=f"reports/{name}"))
-    data_table, predictor_table, search_table = top.table("data"), top.table("predictors"), top.table("search")
-    mo_table = top.table("multiobjective")
-    top.finish()
-    data_hint = _data_hint(data_table) if data_table is not None else None
-    predictors = _predictor_section(predictor_table) if predictor_table is not None else None
-    search = _search_section(search_table) if search_table is not None else None
-    multiobjective = _multiobjective_section(mo_table) if mo_table is not None else None
-    if predictors is None and search is None and multiobjective is None:
-        raise ExperimentError(
-            f"{source}: an experiment needs at least one study section: [predictors], [search] or [multiobjective]"
+    name = top.attempt(lambda: top.string("name", required=True, pattern=_NAME_PATTERN), "")
+    description = top.attempt(lambda: top.string("description", required=True), "")
+    benchmarks: list[str] = top.attempt(lambda: top.string_list("benchmarks", required=True), [])
+    if "benchmarks" in data:
+        top.attempt(lambda: _check_benchmarks(top, benchmarks, root), None)
+    results = Path(top.attempt(lambda: top.string("results", default=f"results/{name}"), ""))
+    report = Path(top.attempt(lambda: top.string("report", default=f"reports/{name}"), ""))
+    data_table, predictor_table, search_table, mo_table = (
+        top.attempt(functools.partial(top.table, key), None) for key in ("data", *_STUDIES)
+    )
+    top.attempt(top.finish, None)
+    data_hint = _data_hint(data_table) if data_table else None
+    predictors = _predictor_section(predictor_table) if predictor_table else None
+    search = _search_section(search_table) if search_table else None
+    multiobjective = _multiobjective_section(mo_table) if mo_table else None
+    if not any(key in data for key in _STUDIES):
+        top.problems.append(
+            "an experiment needs at least one study section: [predictors], [search] or [multiobjective]"
         )
+    if top.problems:
+        problems = top.problems
+        listed = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems)
+        schema = " (the schema: docs/experiments.md)" if any(p.startswith("missing") for p in problems) else ""
+        raise ExperimentError(f"{source}: {listed}{schema}")
     return Experiment(
         name=name,
         description=description,
@@ -339,66 +354,65 @@ def _check_benchmarks(top: _Table, names: list[str], root: Path | None) -> None:
 def _data_hint(table: _Table) -> DataHint:
     from predictbench.benchmarks.convert import CONVERTERS
 
-    converter = table.string("converter", required=True)
-    if converter not in CONVERTERS:
-        table.fail_unknown("converter", "converter", converter, CONVERTERS.names())
-    source = table.string("source", default="") or None
-    table.finish()
-    return DataHint(converter=converter, source=source)
+    def converter() -> str:
+        name = table.string("converter", required=True)
+        if name not in CONVERTERS:
+            table.fail_unknown("converter", "converter", name, CONVERTERS.names())
+        return name
+
+    hint = DataHint(
+        converter=table.attempt(converter, ""),
+        source=table.attempt(lambda: table.string("source", default=""), "") or None,
+    )
+    table.attempt(table.finish, None)
+    return hint
 
 
 def _predictor_section(table: _Table) -> PredictorSection:
     from predictbench.predictors import PREDICTORS
     from predictbench.studies.predictor_study import DEFAULT_TRAIN_SIZES
 
-    models = _components(table, "models", PREDICTORS)
-    sizes = table.int_list("sizes", default=list(DEFAULT_TRAIN_SIZES), minimum=2)
-    seeds = table.seeds("seeds")
-    test_size = table.integer("test_size", default=200, minimum=20)
-    target = table.metric("target")
-    jobs = table.integer("jobs", default=1, minimum=1)
-    table.finish()
-    return PredictorSection(
-        models=models, sizes=tuple(sizes), seeds=seeds, test_size=test_size, target=target, jobs=jobs
+    sizes = list(DEFAULT_TRAIN_SIZES)
+    section = PredictorSection(
+        models=table.attempt(lambda: _components(table, "models", PREDICTORS), ()),
+        sizes=tuple(table.attempt(lambda: table.int_list("sizes", default=sizes, minimum=2, maximum=MAX_COUNT), [])),
+        seeds=table.attempt(lambda: table.seeds("seeds"), ()),
+        test_size=table.attempt(lambda: table.integer("test_size", default=200, minimum=20, maximum=MAX_COUNT), 0),
+        target=table.attempt(lambda: table.metric("target"), None),
+        jobs=table.attempt(lambda: table.integer("jobs", default=1, minimum=1, maximum=MAX_JOBS), 1),
     )
+    table.attempt(table.finish, None)
+    return section
 
 
 def _search_section(table: _Table) -> SearchSection:
     from predictbench.search import SEARCHERS
 
-    searchers = _components(table, "searchers", SEARCHERS, extra_fixed=("space",))
-    budget = table.integer("budget", default=100, minimum=1)
-    seeds = table.seeds("seeds")
-    jobs = table.integer("jobs", default=1, minimum=1)
-    search_metric = table.metric("search_metric")
-    report_metric = table.metric("report_metric")
-    table.finish()
-    return SearchSection(
-        searchers=searchers,
-        budget=budget,
-        seeds=seeds,
-        jobs=jobs,
-        search_metric=search_metric,
-        report_metric=report_metric,
+    section = SearchSection(
+        searchers=table.attempt(lambda: _components(table, "searchers", SEARCHERS, extra_fixed=("space",)), ()),
+        budget=table.attempt(lambda: table.integer("budget", default=100, minimum=1, maximum=MAX_COUNT), 0),
+        seeds=table.attempt(lambda: table.seeds("seeds"), ()),
+        jobs=table.attempt(lambda: table.integer("jobs", default=1, minimum=1, maximum=MAX_JOBS), 1),
+        search_metric=table.attempt(lambda: table.metric("search_metric"), None),
+        report_metric=table.attempt(lambda: table.metric("report_metric"), None),
     )
+    table.attempt(table.finish, None)
+    return section
 
 
 def _multiobjective_section(table: _Table) -> MultiObjectiveSection:
     from predictbench.multiobjective import MO_SEARCHERS
 
-    searchers = _components(table, "searchers", MO_SEARCHERS, extra_fixed=("space",))
-    objectives = table.metric_list("objectives", minimum=2)
-    budget = table.integer("budget", default=100, minimum=1)
-    seeds = table.seeds("seeds")
-    jobs = table.integer("jobs", default=1, minimum=1)
-    table.finish()
-    return MultiObjectiveSection(
-        searchers=searchers,
+    objectives = table.attempt(lambda: table.metric_list("objectives", minimum=2), None)
+    section = MultiObjectiveSection(
+        searchers=table.attempt(lambda: _components(table, "searchers", MO_SEARCHERS, extra_fixed=("space",)), ()),
         objectives=None if objectives is None else tuple(objectives),
-        budget=budget,
-        seeds=seeds,
-        jobs=jobs,
+        budget=table.attempt(lambda: table.integer("budget", default=100, minimum=1, maximum=MAX_COUNT), 0),
+        seeds=table.attempt(lambda: table.seeds("seeds"), ()),
+        jobs=table.attempt(lambda: table.integer("jobs", default=1, minimum=1, maximum=MAX_JOBS), 1),
     )
+    table.attempt(table.finish, None)
+    return section
 
 
 def _components(
@@ -440,41 +454,44 @@ def _component_from_table(table: _Table, key: str, label: str, options: dict[str
 
 
 def check_component(component: Component, registry: Registry, where: str, extra_fixed: tuple[str, ...] = ()) -> None:
-    """Check a component's name against ``registry`` and its option names against the component's signature.
+    """Check a component's name against ``registry`` and its options' names, types and limits against the
+    component's signature (:func:`~predictbench.validation.check_options`), before anything is built or run.
 
     ``where`` starts the message (e.g. ``"exp.toml: key 'search.searchers.guided'"``); ``seed`` and
-    ``extra_fixed`` are set by the studies and rejected as options. Option values are checked when the
-    component is built.
+    ``extra_fixed`` are set by the studies and rejected as options. Values the signature cannot describe are
+    checked when the component is built.
     """
+    from predictbench.validation import check_options
+
     if component.name not in registry:
         raise ExperimentError(f"{where}: {unknown_name(registry.kind, component.name, registry.names())}")
-    parameters = inspect.signature(registry.get(component.name)).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    fixed = ("seed", *extra_fixed)
-    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    accepted = sorted(n for n, p in parameters.items() if p.kind in named and n not in fixed)
-    for option in component.params:
-        if option in fixed:
-            raise ExperimentError(f"{where}: {option!r} is not an option here: the study sets it for every run")
-        if not takes_any and option not in accepted:
-            close = difflib.get_close_matches(option, accepted, n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise ExperimentError(
-                f"{where}: {registry.kind} {component.name!r} has no option {option!r}.{hint} "
-                f"Options: {', '.join(accepted) or '(none)'}"
-            )
+    target = registry.get(component.name)
+    who = f"{registry.kind} {component.name!r}"
+    try:
+        check_options(target, component.params, who=who, fixed=("seed", *extra_fixed))
+    except ValueError as exc:
+        raise ExperimentError(f"{where}: {exc}") from None
 
 
 class _Table:
     """Typed reads from one TOML table; every read key is consumed and :meth:`finish` rejects the rest."""
 
-    def __init__(self, data: Mapping[str, Any], source: str, prefix: str) -> None:
+    def __init__(self, data: Mapping[str, Any], source: str, prefix: str, problems: list[str] | None = None) -> None:
         if not isinstance(data, Mapping):
             raise ExperimentError(f"{source}: key '{prefix}': expected a table, got {type(data).__name__}")
         self.data = dict(data)
         self.source = source
         self.prefix = prefix
         self.allowed: list[str] = []
+        self.problems: list[str] = [] if problems is None else problems  # shared with the sub-tables
+
+    def attempt(self, read: Callable[[], T], default: T) -> T:
+        """``read()``, or ``default`` after recording its problem, so that a file's problems are reported at once."""
+        try:
+            return read()
+        except ExperimentError as exc:
+            self.problems.append(str(exc).removeprefix(f"{self.source}: "))
+            return default
 
     def where(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
@@ -501,12 +518,16 @@ class _Table:
             return None
         if not isinstance(value, dict):
             self.fail(key, "a table ([section])", value)
-        return _Table(value, self.source, self.where(key))
+        return _Table(value, self.source, self.where(key), self.problems)
 
-    def string(self, key: str, *, required: bool = False, default: str = "") -> str:
+    def string(
+        self, key: str, *, required: bool = False, default: str = "", pattern: re.Pattern[str] | None = None
+    ) -> str:
         value = self.raw(key, required=required, default=default)
         if not isinstance(value, str):
             self.fail(key, "a string", value)
+        if pattern is not None and not pattern.fullmatch(value):
+            self.fail(key, "letters, digits, '.', '_' or '-' (starting with a letter or digit)", value)
         return str(value)
 
     def string_list(self, key: str, *, required: bool = False) -> list[str]:
@@ -515,36 +536,37 @@ class _Table:
             self.fail(key, "a list of strings", value)
         return list(value)
 
-    def integer(self, key: str, *, default: int, minimum: int) -> int:
+    def integer(self, key: str, *, default: int, minimum: int, maximum: int) -> int:
         value = self.raw(key, default=default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.fail(key, f"an integer >= {minimum}", value)
+        if not _int_in(value, minimum, maximum):
+            self.fail(key, f"an integer in {minimum}..{maximum}", value)
         return int(value)
 
-    def int_list(self, key: str, *, default: list[int], minimum: int) -> list[int]:
+    def int_list(self, key: str, *, default: list[int], minimum: int, maximum: int) -> list[int]:
         value = self.raw(key, default=default)
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
-        ):
-            self.fail(key, f"a non-empty list of integers >= {minimum}", value)
+        if not isinstance(value, list) or not value or not all(_int_in(v, minimum, maximum) for v in value):
+            self.fail(key, f"a non-empty list of integers in {minimum}..{maximum}", value)
         if len(set(value)) != len(value):
             self.fail(key, "distinct values", value)
         return [int(v) for v in value]
 
     def seeds(self, key: str) -> tuple[int, ...]:
         value = self.raw(key, default=20)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        if _int_in(value, 1, MAX_SEEDS):
             return tuple(range(value))
         if (
             isinstance(value, list)
-            and value
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+            and 0 < len(value) <= MAX_SEEDS
+            and all(_int_in(v, 0, MAX_SEED) for v in value)
             and len(set(value)) == len(value)
         ):
             return tuple(int(v) for v in value)
-        self.fail(key, "a count >= 1 (seeds 0..count-1) or a list of distinct seeds >= 0", value)
+        self.fail(
+            key,
+            f"a count in 1..{MAX_SEEDS} (seeds 0..count-1) or a list of at most {MAX_SEEDS} distinct seeds "
+            f"in 0..{MAX_SEED}",
+            value if not isinstance(value, list) or len(value) <= 10 else f"a list of {len(value)}",
+        )
 
     def metric(self, key: str) -> str | None:
         value = self.raw(key)
@@ -576,6 +598,11 @@ class _Table:
             raise ExperimentError(
                 f"{self.source}: unknown key '{self.where(key)}'.{hint} Expected one of: {', '.join(self.allowed)}"
             )
+
+
+def _int_in(value: Any, minimum: int, maximum: int) -> bool:
+    """Whether ``value`` is an int (not a bool) in ``minimum..maximum``."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
 def metric_ref(text: str | None) -> tuple[str, int | None] | None:

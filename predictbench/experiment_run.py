@@ -5,14 +5,14 @@ The command line (``predictbench run``) strings these together with progress bar
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import importlib.util
-import multiprocessing
-import os
+import logging
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +21,10 @@ import pandas as pd
 from predictbench.benchmarks import BenchmarkNotConverted, TabularBenchmark
 from predictbench.benchmarks.store import MetricRef
 from predictbench.experiment import SHIPPED_DIR, Component, Experiment, ExperimentError, metric_ref
+from predictbench.oracle import check_budget
 from predictbench.paths import atomic_write_text, data_root
 from predictbench.studies import PredictorStudy, ResultsFile, read_results
-from predictbench.studies.predictor_study import ID_FIELDS
+from predictbench.studies.engines import local_pool
 from predictbench.studies.search_study import SearchStudy
 
 if TYPE_CHECKING:
@@ -112,18 +113,12 @@ def search_study(
     exp: Experiment, bench: TabularBenchmark, root: Path | None = None, searchers: Sequence[Component] | None = None
 ) -> SearchStudy:
     """The experiment's search study on ``bench``; every searcher is built once first so bad options fail early."""
-    from predictbench.search import make_searcher
-
     section = exp.search
     if section is None:
         raise ExperimentError(f"{exp.source}: no [search] section")
     chosen = section.searchers if searchers is None else searchers
-    for component in chosen:
-        try:
-            make_searcher(component.name, bench.space, seed=0, **component.params)
-        except (TypeError, ValueError) as exc:
-            raise ExperimentError(f"{exp.source}: key 'search.searchers.{component.label}': {exc}") from exc
-    return SearchStudy(
+    check_searchers(chosen, bench.space, lambda c: f"{exp.source}: key 'search.searchers.{c.label}'")
+    study = SearchStudy(
         bench.name,
         {c.label: (c.name, dict(c.params)) for c in chosen},
         results=exp.search_results,
@@ -135,6 +130,51 @@ def search_study(
         jobs=section.jobs,
         root=root or data_root(),
     )
+    try:
+        study.check()
+    except ValueError as exc:
+        raise ExperimentError(f"{exp.source}: [search]: {exc}") from exc
+    return study
+
+
+def check_searchers(components: Sequence[Component], space: SearchSpace, where: Callable[[Component], str]) -> None:
+    """Build each searcher once on ``space`` so option values that need the space fail before any run.
+
+    ``where(component)`` starts each error message (e.g. ``"--searcher evolution:population_size=0"``).
+    """
+    from predictbench.search import make_searcher
+
+    for component in components:
+        try:
+            make_searcher(component.name, space, seed=0, **component.params)
+        except (TypeError, ValueError) as exc:
+            raise ExperimentError(f"{where(component)}: {exc}") from exc
+
+
+def _where(exp: Experiment, section: str, benchmark: str) -> Callable[[Component], str]:
+    return lambda c: f"{exp.source}: key '{section}.searchers.{c.label}' on {benchmark}"
+
+
+def check_on_spaces(exp: Experiment, root: Path | None = None) -> list[str]:
+    """What a run checks before it starts, without running: every installed searcher of ``exp`` built once on the
+    space of each of its converted benchmarks. Returns the benchmarks not converted under ``root`` (not checked).
+    """
+    from predictbench.benchmarks.catalog import converted_stores
+    from predictbench.benchmarks.store import read_meta
+    from predictbench.spaces import get_space
+
+    stores = converted_stores(root or data_root())
+    for name in exp.benchmarks:
+        if name not in stores:
+            continue
+        space = get_space(read_meta(stores[name]).space)
+        if exp.search is not None:
+            chosen = [c for c in exp.search.searchers if not missing_modules(c)]
+            check_searchers(chosen, space, _where(exp, "search", name))
+        if exp.multiobjective is not None:
+            chosen = [c for c in exp.multiobjective.searchers if not missing_modules(c)]
+            check_mo_searchers(chosen, space, _where(exp, "multiobjective", name))
+    return [name for name in exp.benchmarks if name not in stores]
 
 
 def check_mo_searchers(components: Sequence[Component], space: SearchSpace, where: Callable[[Component], str]) -> None:
@@ -177,6 +217,7 @@ def multiobjective_study(
     )
     try:
         study.resolved_objectives()
+        check_budget(bench, section.budget)
     except (ValueError, KeyError) as exc:
         raise ExperimentError(f"{exp.source}: key 'multiobjective.objectives' on {bench.name}: {exc}") from exc
     return study
@@ -187,10 +228,38 @@ def _bench_at(path: str) -> TabularBenchmark:
     return TabularBenchmark.from_path(path)
 
 
-def _predictor_cell(args: tuple[Any, ...]) -> dict[str, Any]:
-    """One (predictor, size, seed) cell in a worker: a one-cell PredictorStudy, so records match a serial run."""
+class _Warnings(logging.Handler):
+    """Collects the warnings logged in a worker (name, level, message) for the parent to show."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record.name, record.levelno, record.getMessage()))
+
+
+@contextlib.contextmanager
+def _collected_warnings() -> Iterator[list[tuple[str, int, str]]]:
+    """The warnings predictbench logs meanwhile, kept from this worker's stderr (the parent shows each once)."""
+    logger, handler = logging.getLogger("predictbench"), _Warnings()
+    propagate, logger.propagate = logger.propagate, False
+    logger.addHandler(handler)
+    try:
+        yield handler.seen
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _predictor_cell(args: tuple[Any, ...]) -> tuple[dict[str, Any], list[tuple[str, int, str]]]:
+    """One (predictor, size, seed) cell in a worker: a one-cell PredictorStudy, so records match a serial run.
+
+    Returns the record and the warnings logged meanwhile, which the parent shows once per run (not once per
+    worker process).
+    """
     path, label, predictor, size, seed, test_size, target, name = args
-    with tempfile.TemporaryDirectory(prefix="predictbench-cell-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="predictbench-cell-") as tmp, _collected_warnings() as warned:
         results = Path(tmp) / "cell.jsonl"
         one = PredictorStudy(
             _bench_at(path),
@@ -204,7 +273,7 @@ def _predictor_cell(args: tuple[Any, ...]) -> dict[str, Any]:
         )
         one.run()
         (record,) = ResultsFile(results).records()
-    return record
+    return record, warned
 
 
 def run_predictor_study(study: PredictorStudy, *, jobs: int = 1, progress: Progress | None = None) -> pd.DataFrame:
@@ -221,46 +290,43 @@ def run_predictor_study(study: PredictorStudy, *, jobs: int = 1, progress: Progr
         return study.run(progress=progress)
     study._validate()
     bench, target = study.bench, study.target_ref()
-    out = ResultsFile(study.results)
-    done = out.done(ID_FIELDS)
-    cells = study.cells()
-    todo = []
-    for label, size, seed in cells:
-        # the identity PredictorStudy.run records (ID_FIELDS order)
-        ident = (study.name, bench.name, label, target.metric, size, study.test_size, seed)
-        if ident not in done:
-            todo.append(
-                (str(bench.path), label, study.predictors[label], size, seed, study.test_size, target, study.name)
-            )
-    finished = len(cells) - len(todo)
-    if progress:
-        progress(finished, len(cells), f"{finished} recorded before")
-    if todo:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1, len(todo)), mp_context=_clean_context())
-        try:
-            for future in as_completed([pool.submit(_predictor_cell, args) for args in todo]):
-                record = future.result()
-                out.append(record)
-                finished += 1
-                if progress:
-                    status = (
-                        f"{record['predictor']} n={record['train_size']} seed={record['seed']} "
-                        f"tau={record['kendall_tau']:.3f}"
-                    )
-                    progress(finished, len(cells), status)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+    with study.recording() as (out, done):  # holds the results file; refuses records of other settings
+        cells = study.cells()
+        todo = []
+        for label, size, seed in cells:
+            # the identity PredictorStudy.run records (ID_FIELDS order)
+            ident = (study.name, bench.name, label, target.metric, size, study.test_size, seed)
+            if ident not in done:
+                todo.append(
+                    (str(bench.path), label, study.predictors[label], size, seed, study.test_size, target, study.name)
+                )
+        finished = len(cells) - len(todo)
+        if progress:
+            progress(finished, len(cells), f"{finished} recorded before")
+        if todo:
+            pool = local_pool(min(jobs, len(todo)))  # its workers end if this process is killed
+            try:
+                shown: set[tuple[str, str]] = set()
+                for future in as_completed([pool.submit(_predictor_cell, args) for args in todo]):
+                    record, warned = future.result()
+                    for logger, level, message in warned:
+                        if (logger, message) not in shown:
+                            shown.add((logger, message))
+                            logging.getLogger(logger).log(level, message)
+                    out.append(record)
+                    finished += 1
+                    if progress:
+                        status = (
+                            f"{record['predictor']} n={record['train_size']} seed={record['seed']} "
+                            f"tau={record['kendall_tau']:.3f}"
+                        )
+                        progress(finished, len(cells), status)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
     frame = read_results(study.results)
     return frame[(frame["study"] == study.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)
-
-
-def _clean_context() -> multiprocessing.context.BaseContext:
-    """Workers that do not inherit this process's threads and locks (a forked copy of a process running OpenMP,
-    torch or a progress-bar thread can deadlock): a fork server where available, else spawn."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
 
 
 def report_dir(exp: Experiment, section: str, benchmark: str) -> Path:

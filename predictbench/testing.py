@@ -130,7 +130,7 @@ def toy_benchmark(
     proxy_table = pd.DataFrame({"key": keys, **dict(zip(proxies, columns[: len(proxies)], strict=False))})
     metrics = {
         "valid_acc": Metric("valid_acc", True, "%", "objective", 0.0, 100.0, "synthetic validation accuracy"),
-        "test_acc": Metric("test_acc", True, "%", "objective", 0.0, 100.0, "synthetic test accuracy"),
+        "test_acc": Metric("test_acc", True, "%", "objective", 0.0, 100.0, "synthetic test accuracy", "test"),
         **{p: Metric(p, True, "", "proxy", description="synthetic proxy correlated with the target") for p in proxies},
     }
     meta = StoreMeta(

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 MetricKind = Literal["objective", "cost", "proxy", "info"]
+MetricSplit = Literal["train", "valid", "test"]
 
 
 class PredictBenchError(Exception):
@@ -62,7 +63,9 @@ class Metric:
     """A measured quantity, declared once with its direction.
 
     Everything downstream works on scores where higher is better; :meth:`to_score` is the one
-    place where the sign is decided.
+    place where the sign is decided. ``split`` says which data a measured value comes from (``"train"``,
+    ``"valid"``, ``"test"``; ``None``: not declared or not applicable, e.g. a cost). A ``"test"`` metric is read
+    by studies for reporting and refused as a search signal (see :meth:`is_test`).
 
     Examples
     --------
@@ -78,12 +81,20 @@ class Metric:
     lower: float | None = None
     upper: float | None = None
     description: str = ""
+    split: MetricSplit | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("objective", "cost", "proxy", "info"):
             raise ValueError(f"Metric {self.name!r}: kind must be objective, cost, proxy or info, got {self.kind!r}")
+        if self.split not in (None, "train", "valid", "test"):
+            raise ValueError(f"Metric {self.name!r}: split must be train, valid, test or absent, got {self.split!r}")
         if self.lower is not None and self.upper is not None and self.lower > self.upper:
             raise ValueError(f"Metric {self.name!r}: lower bound {self.lower} > upper bound {self.upper}")
+
+    @property
+    def is_test(self) -> bool:
+        """Whether values come from the test data (hidden from search loops)."""
+        return self.split == "test"
 
     @property
     def sign(self) -> float:
@@ -100,7 +111,7 @@ class Metric:
     def from_dict(cls, data: dict[str, Any]) -> Metric:
         if "name" not in data or "higher_is_better" not in data:
             raise DataFormatError(f"metric declaration needs 'name' and 'higher_is_better', got {data!r}")
-        allowed = {"name", "higher_is_better", "unit", "kind", "lower", "upper", "description"}
+        allowed = {"name", "higher_is_better", "unit", "kind", "lower", "upper", "description", "split"}
         unknown = set(data) - allowed
         if unknown:
             raise DataFormatError(f"metric {data['name']!r}: unknown fields {sorted(unknown)}")

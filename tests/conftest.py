@@ -21,6 +21,16 @@ SHARED_DATA_DIR = Path(__file__).parents[1].parent / "shared" / "benchmarks_data
 SKIP_REASON = f"shared benchmark data not found at {SHARED_DATA_DIR} (present in CI; see DESIGN.md)"
 
 
+TORCH_SKIP_REASON = "needs torch (the README's test command installs its CPU build: pip install torch==2.13.0)"
+
+
+def torch_available() -> bool:
+    """Whether torch can be imported (it is an install the README's test command makes, not a dependency)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
 def shared_data_available() -> bool:
     """Whether ../shared/benchmarks_data exists next to the repository."""
     return SHARED_DATA_DIR.is_dir()
@@ -37,6 +47,8 @@ def shared_data_dir() -> Path:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("shared_data") is not None and not shared_data_available():
         pytest.skip(SKIP_REASON)
+    if item.get_closest_marker("torch") is not None and not torch_available():
+        pytest.skip(TORCH_SKIP_REASON)
 
 
 @pytest.fixture(scope="session")

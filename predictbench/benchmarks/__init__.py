@@ -10,9 +10,13 @@ from predictbench.benchmarks.catalog import CATALOG, BenchmarkNotConverted, conv
 from predictbench.benchmarks.tabular import ArchBatch, ProxyTable, TabularBenchmark
 
 
-def load(name: str, *, root: str | Path | None = None) -> TabularBenchmark:
-    """Load a converted benchmark store by name (e.g. ``"nb201-analog/cifar10"``). Never downloads."""
-    return TabularBenchmark.from_path(store_path(name, Path(root) if root is not None else None))
+def load(name: str, *, root: str | Path | None = None, verify: bool = True) -> TabularBenchmark:
+    """Load a converted benchmark store by name (e.g. ``"nb201-analog/cifar10"``). Never downloads.
+
+    ``verify=False`` skips the integrity checks (table hashes and values; see
+    :func:`~predictbench.benchmarks.store.read_store`); the structure is always checked.
+    """
+    return TabularBenchmark.from_path(store_path(name, Path(root) if root is not None else None), verify=verify)
 
 
 def list_benchmarks(*, root: str | Path | None = None) -> pd.DataFrame:

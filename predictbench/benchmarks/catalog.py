@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from predictbench.paths import data_root
+from predictbench.paths import STORE_NAME, check_store_name, data_root
 from predictbench.registry import unknown_name
 from predictbench.types import PredictBenchError
 
@@ -103,21 +103,24 @@ CATALOG: dict[str, CatalogEntry] = {e.name: e for e in _entries()}
 
 
 def converted_stores(root: Path | None = None) -> dict[str, Path]:
-    """Names of the stores present under ``root`` (default: the data root) and their folders."""
+    """Names of the stores present under ``root`` (default: the data root) and their folders.
+
+    A store is a ``<benchmark>/<task>/meta.json`` whose two folder names form a valid store name (hidden
+    temporaries of a writer, ``.<task>.*``, are not stores).
+    """
     root = Path(root) if root is not None else data_root()
     if not root.is_dir():
         return {}
     found: dict[str, Path] = {}
-    for meta in sorted(root.glob("*/*/meta.json")) + sorted(root.glob("*/meta.json")):
-        store = meta.parent
-        name = store.relative_to(root).as_posix()
-        if not any(part.startswith(".") for part in store.relative_to(root).parts):
-            found[name] = store
+    for meta in sorted(root.glob("*/*/meta.json")):
+        name = meta.parent.relative_to(root).as_posix()
+        if STORE_NAME.fullmatch(name):
+            found[name] = meta.parent
     return found
 
 
 def store_path(name: str, root: Path | None = None) -> Path:
-    """The folder of a converted store, with a clear error when unknown or not yet converted."""
+    """The folder of a converted store, with a clear error when unknown, invalid or not yet converted."""
     stores = converted_stores(root)
     if name in stores:
         return stores[name]
@@ -126,4 +129,6 @@ def store_path(name: str, root: Path | None = None) -> Path:
         raise BenchmarkNotConverted(
             f"benchmark {name!r} is not converted in {root or data_root()}; run: {entry.convert_command}"
         )
+    if "/" in name:
+        check_store_name(name)  # a path rather than a name (absolute, '..', more parts): say so
     raise unknown_name("benchmark", name, sorted(set(CATALOG) | set(stores)))

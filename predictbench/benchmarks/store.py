@@ -16,12 +16,28 @@ A store is a folder ``<data_root>/<name>/`` (e.g. ``nb201/cifar10``) holding
 - optional ``curves.parquet``: ``key, seed, fidelity, epoch`` + metric columns (per-epoch learning curves).
 
 Stores are written atomically (temporary folder, then rename) by converters; :func:`read_store` never writes.
+
+Integrity (format 3): ``meta.json`` records, per table file, the sha256 of its bytes and its row count
+(``tables``). These depend on the data only (the creation time lives in ``provenance``), so converting the same
+inputs twice gives the same hashes, and :attr:`StoreMeta.content_sha256` identifies a store's content across
+reconversions. :func:`read_store` checks every hash and row count, then runs vectorised checks of the values:
+``arch_row`` in range, declared fidelities and seeds only, metric bounds, no infinite value, no NaN in the search
+and report metrics at their fidelities (seed-mean rows; per-seed rows and other metrics may lack values, e.g.
+``edgetpu_latency`` for some cells), no duplicate ``(arch_row, seed, fidelity)`` rows, no duplicate keys, at
+least one architecture and one result row. The writer applies the same checks, so a converter cannot write what
+the reader refuses. Every failure names the file and the command that rewrites the store (``... --force``).
+``read_store(path, verify=False)`` skips the hashes and value checks (structure is always checked).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
+import os
+import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -31,12 +47,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from predictbench.paths import atomic_path
+from predictbench.paths import atomic_path, check_store_name, file_sha256, store_folder
 from predictbench.types import DataFormatError, Metric
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: results keyed by arch_row (row in archs.parquet) instead of the key string
+# 2: results keyed by arch_row (row in archs.parquet) instead of the key string; 3: sha256 and rows per table
+FORMAT_VERSION = 3
+TABLE_FILES = ("archs.parquet", "results.parquet", "proxies.parquet", "curves.parquet")
 SEED_MEAN = -1
 ID_COLUMNS = ("key", "seed", "fidelity")
 ARCH_ROW = "arch_row"
@@ -54,9 +72,40 @@ class MetricRef:
         return {"metric": self.metric, "fidelity": self.fidelity}
 
 
+def _int(value: Any, what: str, source: str) -> int:
+    """``value`` if it is an integer (JSON number without fraction), else DataFormatError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DataFormatError(f"{source}: {what} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _ints(values: Any, what: str, source: str) -> tuple[int, ...]:
+    if not isinstance(values, list):
+        raise DataFormatError(f"{source}: {what} must be a list of integers, got {values!r}")
+    return tuple(_int(v, f"every entry of {what}", source) for v in values)
+
+
+def reconvert_command(name: str, provenance: Mapping[str, Any] | None = None) -> str:
+    """The command that rewrites store ``name`` (for error messages), e.g. ``predictbench data convert ... --force``."""
+    from predictbench.benchmarks.catalog import CATALOG
+
+    prov = provenance or {}
+    converter = prov.get("converter")
+    entry = CATALOG.get(name)
+    if entry is not None and converter in (None, entry.converter):
+        return f"{entry.convert_command} --force"
+    if isinstance(converter, str) and converter and ":" not in converter:
+        source = prov.get("source") if isinstance(prov.get("source"), str) else "SOURCE"
+        return f"predictbench data convert {converter} {source} --force"
+    return "predictbench data convert CONVERTER SOURCE --force (the converter that wrote it)"
+
+
 @dataclass(frozen=True)
 class StoreMeta:
-    """Contents of ``meta.json``."""
+    """Contents of ``meta.json``.
+
+    ``tables`` maps each table file to its ``sha256`` and ``rows``; :func:`write_store` fills it in.
+    """
 
     name: str
     space: str
@@ -72,6 +121,7 @@ class StoreMeta:
     citation: str = ""
     description: str = ""
     format_version: int = FORMAT_VERSION
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,41 +137,90 @@ class StoreMeta:
             "seeds": list(self.seeds),
             "search": self.search.to_dict() if self.search else None,
             "report": self.report.to_dict() if self.report else None,
+            "tables": self.tables,
             "provenance": self.provenance,
             "citation": self.citation,
         }
 
+    @property
+    def content_sha256(self) -> str:
+        """A digest of the store's content: its declaration and the sha256 of every table.
+
+        Unlike the files' own hashes it leaves out the creation time, so the same data converted twice gives the
+        same digest; use it to identify the store a study read.
+        """
+        data = self.to_dict()
+        data["provenance"] = {k: v for k, v in self.provenance.items() if k != "created"}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+
+    def reconvert(self) -> str:
+        """The command that rewrites this store."""
+        return reconvert_command(self.name, self.provenance)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "meta.json") -> StoreMeta:
+        if not isinstance(data, dict):
+            raise DataFormatError(f"{source}: expected a JSON object, got {type(data).__name__}")
         required = ("format_version", "name", "space", "task", "metrics", "fidelities", "default_fidelity")
         missing = [k for k in required if k not in data]
         if missing:
             raise DataFormatError(f"{source}: missing fields {missing}")
-        if data["format_version"] != FORMAT_VERSION:
+        name = data["name"]
+        provenance = data.get("provenance", {})
+        provenance = provenance if isinstance(provenance, dict) else {}
+        version = _int(data["format_version"], "format_version", source)
+        if version != FORMAT_VERSION:
+            older = " (older stores record no table hashes)" if version < FORMAT_VERSION else ""
             raise DataFormatError(
-                f"{source}: store format version {data['format_version']} is not supported "
-                f"(this predictbench reads version {FORMAT_VERSION}); convert the benchmark again"
+                f"{source}: store format version {version} is not supported (this predictbench reads version "
+                f"{FORMAT_VERSION}){older}; convert the benchmark again: {reconvert_command(str(name), provenance)}"
             )
-        metrics = {m["name"]: Metric.from_dict(m) for m in data["metrics"]}
+        try:
+            check_store_name(name)
+        except ValueError as exc:
+            raise DataFormatError(f"{source}: {exc}") from None
+        if not isinstance(data["metrics"], list) or not all(isinstance(m, dict) for m in data["metrics"]):
+            raise DataFormatError(f"{source}: 'metrics' must be a list of metric declarations (JSON objects)")
+        try:
+            metrics = {m["name"]: Metric.from_dict(m) for m in data["metrics"] if "name" in m}
+            if len(metrics) != len(data["metrics"]):
+                unnamed = next(m for m in data["metrics"] if "name" not in m)
+                raise DataFormatError(f"a metric declaration has no 'name': {unnamed!r}")
+        except (DataFormatError, TypeError, ValueError) as exc:
+            raise DataFormatError(f"{source}: {exc}") from None
 
-        def ref(value: Any) -> MetricRef | None:
-            return MetricRef(value["metric"], int(value["fidelity"])) if value else None
+        def ref(value: Any, what: str) -> MetricRef | None:
+            if not value:
+                return None
+            if not isinstance(value, dict) or not isinstance(value.get("metric"), str):
+                raise DataFormatError(f"{source}: {what} must be {{'metric': NAME, 'fidelity': INT}}, got {value!r}")
+            return MetricRef(value["metric"], _int(value.get("fidelity"), f"{what} fidelity", source))
 
+        tables = data.get("tables")
+        if not isinstance(tables, dict) or not all(
+            isinstance(t, dict) and isinstance(t.get("sha256"), str) and isinstance(t.get("rows"), int)
+            for t in tables.values()
+        ):
+            raise DataFormatError(
+                f"{source}: 'tables' must map each table file to its 'sha256' and 'rows'; convert the benchmark "
+                f"again: {reconvert_command(str(name), provenance)}"
+            )
         return cls(
-            name=data["name"],
+            name=name,
             space=data["space"],
             task=data["task"],
             metrics=metrics,
-            fidelities=tuple(int(f) for f in data["fidelities"]),
-            default_fidelity=int(data["default_fidelity"]),
-            seeds=tuple(int(s) for s in data.get("seeds", ())),
-            search=ref(data.get("search")),
-            report=ref(data.get("report")),
+            fidelities=_ints(data["fidelities"], "fidelities", source),
+            default_fidelity=_int(data["default_fidelity"], "default_fidelity", source),
+            seeds=_ints(data.get("seeds", []), "seeds", source),
+            search=ref(data.get("search"), "search"),
+            report=ref(data.get("report"), "report"),
             fidelity_unit=data.get("fidelity_unit", "epochs"),
-            provenance=data.get("provenance", {}),
+            provenance=provenance,
             citation=data.get("citation", ""),
             description=data.get("description", ""),
-            format_version=data["format_version"],
+            format_version=version,
+            tables=tables,
         )
 
 
@@ -164,19 +263,101 @@ def provenance(converter: str, version: str, inputs: dict[str, str], **extra: An
 
 
 def _check_metric_columns(table: pd.DataFrame, id_columns: tuple[str, ...], meta: StoreMeta, what: str) -> None:
+    """Id columns present, every other column a declared numeric metric within its bounds and never infinite."""
     missing = [c for c in id_columns if c not in table.columns]
     if missing:
-        raise DataFormatError(f"{meta.name}: {what} lacks columns {missing}")
+        raise DataFormatError(f"{what} lacks columns {missing}")
     for column in table.columns:
         if column in id_columns:
             continue
         if column not in meta.metrics:
-            raise DataFormatError(f"{meta.name}: {what} column {column!r} is not a declared metric")
-        if not pd.api.types.is_numeric_dtype(table[column]):
-            raise DataFormatError(f"{meta.name}: {what} column {column!r} must be numeric")
+            raise DataFormatError(f"{what} column {column!r} is not a declared metric")
+        if not pd.api.types.is_numeric_dtype(table[column]) or pd.api.types.is_bool_dtype(table[column]):
+            raise DataFormatError(f"{what} column {column!r} must be numeric")
         values = table[column].to_numpy(dtype=float)
-        if np.isfinite(values).any():
-            meta.metrics[column].check_bounds(float(np.nanmin(values)), float(np.nanmax(values)))
+        lo, hi = float(np.fmin.reduce(values, initial=np.inf)), float(np.fmax.reduce(values, initial=-np.inf))
+        if lo == -np.inf or hi == np.inf:  # all-NaN columns give lo = inf, hi = -inf
+            raise DataFormatError(f"{what} column {column!r} holds an infinite value")
+        if lo <= hi:
+            try:
+                meta.metrics[column].check_bounds(lo, hi)
+            except DataFormatError as exc:
+                raise DataFormatError(f"{what} column {column!r}: {exc}") from None
+
+
+def _declared_positions(values: np.ndarray, declared: np.ndarray, what: str, note: str) -> np.ndarray:
+    """Position of each value in the sorted ``declared`` array; DataFormatError naming undeclared values."""
+    at = np.minimum(np.searchsorted(declared, values), len(declared) - 1)
+    bad = declared[at] != values
+    if bad.any():
+        raise DataFormatError(f"results use undeclared {what} {sorted(set(values[bad].tolist()))[:5]} ({note})")
+    return at
+
+
+def _check_rows(meta: StoreMeta, rows: np.ndarray, seed: np.ndarray, fidelity: np.ndarray, table: pd.DataFrame) -> None:
+    """Vectorised checks of result rows (``rows``: arch row of each; ids as integer arrays)."""
+    if not len(table):
+        raise DataFormatError("results table has no rows")
+    fids = np.array(sorted(meta.fidelities), dtype=np.int64)
+    seeds = np.array(sorted({SEED_MEAN, *meta.seeds}), dtype=np.int64)
+    fid_at = _declared_positions(fidelity, fids, "fidelities", f"declared: {list(meta.fidelities)}")
+    seed_at = _declared_positions(seed, seeds, "seeds", f"declared: {list(meta.seeds)}, and {SEED_MEAN} for means")
+    code = (rows.astype(np.int64) * len(fids) + fid_at) * len(seeds) + seed_at
+    cells = (int(rows.max()) + 1) * len(fids) * len(seeds)
+    if cells <= 4 * len(code):  # dense enough: count every (arch, fidelity, seed) cell, no sort
+        counts = np.bincount(code, minlength=cells)
+        repeated = np.flatnonzero(counts > 1)
+        extra = int((counts[repeated] - 1).sum())
+    else:
+        ordered = np.sort(code)
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        extra = len(repeated)
+    if extra:
+        first = int(repeated[0])
+        raise DataFormatError(
+            f"results have {extra} duplicate (arch, seed, fidelity) rows, e.g. arch row "
+            f"{first // (len(fids) * len(seeds))}, seed {int(seeds[first % len(seeds)])}, fidelity "
+            f"{int(fids[first // len(seeds) % len(fids)])}"
+        )
+    means = seed == SEED_MEAN
+    for what, ref in (("search", meta.search), ("report", meta.report)):
+        if ref is None:
+            continue
+        if ref.metric not in table.columns:
+            raise DataFormatError(f"results table lacks the {what} metric column {ref.metric!r}")
+        at = means & (fidelity == ref.fidelity)
+        nan = np.isnan(table[ref.metric].to_numpy(dtype=float)[at])
+        if nan.any():
+            raise DataFormatError(
+                f"{what} metric {ref.metric!r} at fidelity {ref.fidelity} is NaN for {int(nan.sum())} architecture(s)"
+            )
+
+
+def _check_declaration(meta: StoreMeta) -> None:
+    try:
+        check_store_name(meta.name)
+    except ValueError as exc:
+        raise DataFormatError(str(exc)) from None
+    source = f"store {meta.name!r}"
+    for what, value in (("fidelities", meta.fidelities), ("seeds", meta.seeds)):
+        _ints(list(value), what, source)
+    _int(meta.default_fidelity, "default_fidelity", source)
+    if meta.default_fidelity not in meta.fidelities:
+        raise DataFormatError(f"default fidelity {meta.default_fidelity} not in fidelities {meta.fidelities}")
+    for what, ref in (("search", meta.search), ("report", meta.report)):
+        if ref is None:
+            continue
+        _int(ref.fidelity, f"{what} fidelity", source)
+        if ref.metric not in meta.metrics or ref.fidelity not in meta.fidelities:
+            raise DataFormatError(f"{what} {ref} names an undeclared metric or fidelity")
+
+
+def _check_coverage(meta: StoreMeta, *tables: pd.DataFrame | None) -> None:
+    """Every declared metric is a column of some table (a dropped column would otherwise fail at lookup)."""
+    present = set().union(*(t.columns for t in tables if t is not None))
+    absent = [name for name in meta.metrics if name not in present]
+    if absent:
+        raise DataFormatError(f"declared metrics {absent} have no column in the store's tables")
 
 
 def _with_seed_means(results: pd.DataFrame) -> pd.DataFrame:
@@ -201,38 +382,54 @@ def validate_store(
     curves: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Check the tables against the declaration; return results with the seed-mean rows added."""
+    try:
+        return _validate(meta, archs, results, proxies, curves)
+    except DataFormatError as exc:
+        raise DataFormatError(f"{meta.name}: {exc}") from None
+
+
+def _validate(
+    meta: StoreMeta,
+    archs: pd.DataFrame,
+    results: pd.DataFrame,
+    proxies: pd.DataFrame | None,
+    curves: pd.DataFrame | None,
+) -> pd.DataFrame:
+    _check_declaration(meta)
     if "key" not in archs.columns:
-        raise DataFormatError(f"{meta.name}: archs table needs a 'key' column")
+        raise DataFormatError("archs table needs a 'key' column")
+    if not len(archs):
+        raise DataFormatError("archs table has no architectures")
     if archs["key"].duplicated().any():
         dup = archs.loc[archs["key"].duplicated(), "key"].iloc[0]
-        raise DataFormatError(f"{meta.name}: duplicate architecture key {dup!r} in archs table")
-    if meta.default_fidelity not in meta.fidelities:
-        raise DataFormatError(
-            f"{meta.name}: default fidelity {meta.default_fidelity} not in fidelities {meta.fidelities}"
-        )
-    for ref in (meta.search, meta.report):
-        if ref is not None and (ref.metric not in meta.metrics or ref.fidelity not in meta.fidelities):
-            raise DataFormatError(f"{meta.name}: {ref} names an undeclared metric or fidelity")
+        raise DataFormatError(f"duplicate architecture key {dup!r} in archs table")
     _check_metric_columns(results, ID_COLUMNS, meta, "results table")
-    known = set(archs["key"])
-    unknown = set(results["key"]) - known
-    if unknown:
-        raise DataFormatError(f"{meta.name}: results reference keys not in archs, e.g. {sorted(unknown)[:3]}")
-    bad_fidelity = set(results["fidelity"].unique()) - set(meta.fidelities)
-    if bad_fidelity:
-        raise DataFormatError(f"{meta.name}: results use undeclared fidelities {sorted(bad_fidelity)}")
-    if results.duplicated(list(ID_COLUMNS)).any():
-        raise DataFormatError(f"{meta.name}: results have duplicate (key, seed, fidelity) rows")
+    rows = pd.Index(archs["key"]).get_indexer(results["key"])
+    if (rows < 0).any():
+        unknown = sorted(set(results["key"][rows < 0]))
+        raise DataFormatError(f"results reference keys not in archs, e.g. {unknown[:3]}")
     results = results.astype({"seed": "int32", "fidelity": "int32"})
     results = _with_seed_means(results)
+    rows = pd.Index(archs["key"]).get_indexer(results["key"])
+    _check_rows(meta, rows, results["seed"].to_numpy(), results["fidelity"].to_numpy(), results)
     if proxies is not None:
         _check_metric_columns(proxies, ("key",), meta, "proxies table")
+        if proxies["key"].duplicated().any():
+            raise DataFormatError(
+                f"duplicate key {proxies.loc[proxies['key'].duplicated(), 'key'].iloc[0]!r} in proxies"
+            )
         for column in proxies.columns.drop("key"):
             if meta.metrics[column].kind != "proxy":
-                raise DataFormatError(f"{meta.name}: proxy column {column!r} must be declared kind='proxy'")
+                raise DataFormatError(f"proxy column {column!r} must be declared kind='proxy'")
     if curves is not None:
         _check_metric_columns(curves, CURVE_ID_COLUMNS, meta, "curves table")
+    _check_coverage(meta, results, proxies, curves)
     return results
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> dict[str, Any]:
+    table.to_parquet(path, index=False)
+    return {"sha256": file_sha256(path), "rows": len(table)}
 
 
 def write_store(
@@ -243,23 +440,52 @@ def write_store(
     proxies: pd.DataFrame | None = None,
     curves: pd.DataFrame | None = None,
 ) -> Path:
-    """Validate and write a store to ``root/meta.name`` atomically; return its path."""
+    """Validate and write a store to ``root/meta.name`` atomically; return its path.
+
+    ``meta.name`` must be a store name (``benchmark/task``): the store is written strictly inside ``root``,
+    nothing outside it is ever replaced. ``meta.json`` records each table's sha256 and row count.
+    """
     results = validate_store(meta, archs, results, proxies, curves)
-    dest = Path(root) / meta.name
+    dest = store_folder(root, meta.name)
     with atomic_path(dest) as tmp:
         tmp.mkdir(parents=True)
-        archs.reset_index(drop=True).to_parquet(tmp / "archs.parquet", index=False)
+        tables = {"archs.parquet": _write_table(archs.reset_index(drop=True), tmp / "archs.parquet")}
         rows = pd.Index(archs["key"]).get_indexer(results["key"]).astype(np.int32)
-        results.drop(columns="key").assign(**{ARCH_ROW: rows})[[ARCH_ROW, *results.columns.drop("key")]].to_parquet(
-            tmp / "results.parquet", index=False
-        )
+        values = results.drop(columns="key").assign(**{ARCH_ROW: rows})[[ARCH_ROW, *results.columns.drop("key")]]
+        tables["results.parquet"] = _write_table(values, tmp / "results.parquet")
         if proxies is not None:
-            proxies.reset_index(drop=True).to_parquet(tmp / "proxies.parquet", index=False)
+            tables["proxies.parquet"] = _write_table(proxies.reset_index(drop=True), tmp / "proxies.parquet")
         if curves is not None:
-            curves.reset_index(drop=True).to_parquet(tmp / "curves.parquet", index=False)
-        (tmp / "meta.json").write_text(json.dumps(meta.to_dict(), indent=2) + "\n", encoding="utf-8")
+            tables["curves.parquet"] = _write_table(curves.reset_index(drop=True), tmp / "curves.parquet")
+        _write_meta(tmp, dataclasses.replace(meta, format_version=FORMAT_VERSION, tables=tables))
     log.info("wrote store %s (%d archs, %d result rows)", dest, len(archs), len(results))
     return dest
+
+
+def _write_meta(folder: Path, meta: StoreMeta) -> None:
+    (folder / "meta.json").write_text(json.dumps(meta.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_proxies(path: str | Path, meta: StoreMeta, proxies: pd.DataFrame) -> Path:
+    """Replace the proxies table and ``meta.json`` of the store at ``path`` in one atomic step.
+
+    The other tables are hard-linked (copied where links are not supported) into the new folder, so the cost
+    does not grow with them; ``meta`` gets the new table's hash.
+    """
+    path = Path(path)
+    store = read_store(path)
+    validate_store(meta, store.archs, store.results, proxies, store.curves)
+    with atomic_path(path) as tmp:
+        tmp.mkdir(parents=True)
+        tables = {k: v for k, v in store.meta.tables.items() if k != "proxies.parquet"}
+        for name in tables:
+            try:
+                os.link(path / name, tmp / name)
+            except OSError:
+                shutil.copy2(path / name, tmp / name)
+        tables["proxies.parquet"] = _write_table(proxies.reset_index(drop=True), tmp / "proxies.parquet")
+        _write_meta(tmp, dataclasses.replace(meta, format_version=FORMAT_VERSION, tables=tables))
+    return path
 
 
 def read_meta(path: str | Path) -> StoreMeta:
@@ -267,46 +493,131 @@ def read_meta(path: str | Path) -> StoreMeta:
     meta_file = path / "meta.json"
     if not meta_file.is_file():
         raise DataFormatError(f"{path}: not a predictbench store (no meta.json)")
+    folder_name = "/".join(Path(os.path.abspath(path)).parts[-2:])
     try:
         data = json.loads(meta_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(f"{meta_file}: invalid JSON ({exc.msg} at line {exc.lineno})") from exc
-    return StoreMeta.from_dict(data, source=str(meta_file))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"{exc.msg} at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise DataFormatError(f"{meta_file}: invalid JSON ({where}); run `{reconvert_command(folder_name)}`") from exc
+    try:
+        meta = StoreMeta.from_dict(data, source=str(meta_file))
+    except DataFormatError as exc:
+        if "--force" in str(exc):
+            raise
+        provenance = data.get("provenance") if isinstance(data, dict) else None
+        hint = reconvert_command(folder_name, provenance if isinstance(provenance, dict) else None)
+        raise DataFormatError(f"{exc}; run `{hint}`") from None
+    if meta.name != folder_name:
+        raise DataFormatError(
+            f"{meta_file}: names store {meta.name!r}, but lies in folder {folder_name!r}; a store's name must be its "
+            f"folder under the data root (copied or edited meta.json?); run `{reconvert_command(folder_name)}`"
+        )
+    return meta
 
 
-def _read_table(path: Path, required: bool = True) -> pd.DataFrame | None:
+def _read_table(path: Path, meta: StoreMeta, verify: bool) -> pd.DataFrame | None:
+    """Read one table file; with ``verify`` its bytes must match the sha256 and rows recorded in ``meta.json``."""
+    recorded = meta.tables.get(path.name)
     if not path.is_file():
-        if required:
-            raise DataFormatError(f"{path.parent}: store is incomplete, {path.name} is missing")
+        if recorded is not None:
+            raise DataFormatError(f"{path}: missing, though meta.json records it; run `{meta.reconvert()}`")
         return None
+    if recorded is None:
+        raise DataFormatError(f"{path}: not recorded in meta.json (added after conversion?); run `{meta.reconvert()}`")
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    data = path.read_bytes()
     try:
         # one block per column and Arrow buffers freed as they convert: the peak stays near one copy of the table
-        return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
+        table = pq.read_table(pa.BufferReader(data)).to_pandas(split_blocks=True, self_destruct=True)
     except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on corrupt files
-        raise DataFormatError(f"{path}: unreadable parquet table ({exc})") from exc
-
-
-def read_store(path: str | Path) -> Store:
-    """Read a store folder (no validation beyond structure: stores are validated when written)."""
-    path = Path(path)
-    meta = read_meta(path)
-    archs = _read_table(path / "archs.parquet")
-    values = _read_table(path / "results.parquet")
-    assert archs is not None and values is not None  # required=True guarantees it
-    if ARCH_ROW not in values.columns or "key" not in archs.columns:
+        raise DataFormatError(f"{path}: unreadable parquet table ({exc}); run `{meta.reconvert()}`") from exc
+    if verify and hashlib.sha256(data).hexdigest() != recorded["sha256"]:
         raise DataFormatError(
-            f"{path}: store tables lack the 'key' / {ARCH_ROW!r} columns; convert the benchmark again"
+            f"{path}: content differs from the sha256 recorded in meta.json (damaged or edited after conversion); "
+            f"run `{meta.reconvert()}`"
         )
+    if len(table) != recorded["rows"]:
+        raise DataFormatError(
+            f"{path}: {len(table)} rows, meta.json records {recorded['rows']}; run `{meta.reconvert()}`"
+        )
+    return table
+
+
+def read_store(path: str | Path, *, verify: bool = True) -> Store:
+    """Read a store folder and check it.
+
+    The structure (files, columns, ``arch_row`` range, the name matching the folder) is always checked. With
+    ``verify`` (default), also every table's sha256 and the values (see the module docstring); measured cost in
+    ``benchmarks/bench_load.py``.
+    """
+    path = Path(path)
+    meta = read_meta(path)  # checks that the name is the folder's
+    unknown = set(meta.tables) - set(TABLE_FILES)
+    if unknown:
+        raise DataFormatError(f"{path / 'meta.json'}: unknown table files {sorted(unknown)}; run `{meta.reconvert()}`")
+    for name in ("archs.parquet", "results.parquet"):
+        if name not in meta.tables:
+            raise DataFormatError(f"{path / name}: store is incomplete, {name} is missing; run `{meta.reconvert()}`")
+    archs = _read_table(path / "archs.parquet", meta, verify)
+    values = _read_table(path / "results.parquet", meta, verify)
+    assert archs is not None and values is not None  # recorded in meta.tables, so present or raised
+    proxies = _read_table(path / "proxies.parquet", meta, verify)
+    curves = _read_table(path / "curves.parquet", meta, verify)
+
+    def fail(file: str, problem: str) -> DataFormatError:
+        return DataFormatError(f"{path / file}: {problem}; run `{meta.reconvert()}`")
+
+    if "key" not in archs.columns:
+        raise fail("archs.parquet", "no 'key' column")
+    for column in (ARCH_ROW, "seed", "fidelity"):
+        if column not in values.columns or not pd.api.types.is_integer_dtype(values[column]):
+            raise fail("results.parquet", f"no integer {column!r} column")
+    if not len(archs):
+        raise fail("archs.parquet", "no architectures")
     rows = values[ARCH_ROW].to_numpy()
     if len(rows) and (rows.min() < 0 or rows.max() >= len(archs)):
-        raise DataFormatError(f"{path / 'results.parquet'}: {ARCH_ROW} outside the {len(archs)} rows of archs.parquet")
-    return Store(
-        path=path,
-        meta=meta,
-        archs=archs,
-        values=values,
-        proxies=_read_table(path / "proxies.parquet", required=False),
-        curves=_read_table(path / "curves.parquet", required=False),
-    )
+        raise fail("results.parquet", f"{ARCH_ROW} outside the {len(archs)} rows of archs.parquet")
+    if verify:
+        for file, check in (
+            ("meta.json", lambda: _check_declaration(meta)),
+            ("archs.parquet", lambda: _check_unique_keys(archs, "archs")),
+            ("results.parquet", lambda: _check_metric_columns(values, (ARCH_ROW, "seed", "fidelity"), meta, "table")),
+            (
+                "results.parquet",
+                lambda: _check_rows(meta, rows, values["seed"].to_numpy(), values["fidelity"].to_numpy(), values),
+            ),
+            ("meta.json", lambda: _check_coverage(meta, values, proxies, curves)),
+        ):
+            try:
+                check()
+            except DataFormatError as exc:
+                raise fail(file, str(exc)) from None
+        if proxies is not None:
+            try:
+                _check_metric_columns(proxies, ("key",), meta, "table")
+                _check_unique_keys(proxies, "proxies")
+            except DataFormatError as exc:
+                raise fail("proxies.parquet", str(exc)) from None
+        if curves is not None:
+            try:
+                _check_metric_columns(curves, CURVE_ID_COLUMNS, meta, "table")
+            except DataFormatError as exc:
+                raise fail("curves.parquet", str(exc)) from None
+    return Store(path=path, meta=meta, archs=archs, values=values, proxies=proxies, curves=curves)
+
+
+def _check_unique_keys(table: pd.DataFrame, what: str) -> None:
+    duplicated = table["key"].duplicated()
+    if duplicated.any():
+        raise DataFormatError(f"duplicate key {table.loc[duplicated, 'key'].iloc[0]!r} in the {what} table")
+
+
+def verify_existing(path: str | Path) -> str | None:
+    """None when the store at ``path`` reads and verifies; else the problem (for converters deciding to skip)."""
+    try:
+        read_store(path)
+    except DataFormatError as exc:
+        return str(exc)
+    return None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,13 @@ from predictbench.spaces.base import keys_of
 from predictbench.types import Arch, Metric, OutOfSpaceError
 
 KeysLike = Sequence[Arch | str] | np.ndarray
+
+
+class Best(NamedTuple):
+    """The best architecture of a benchmark for a metric (:meth:`TabularBenchmark.best`)."""
+
+    key: str
+    value: float
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,9 @@ class TabularBenchmark:
         self._available: dict[str, tuple[int, ...]] = {}
 
     @classmethod
-    def from_path(cls, path: str | Path) -> TabularBenchmark:
-        return cls(read_store(path))
+    def from_path(cls, path: str | Path, *, verify: bool = True) -> TabularBenchmark:
+        """Read the store folder ``path`` (checked; ``verify=False`` skips hashes and value checks)."""
+        return cls(read_store(path, verify=verify))
 
     def __repr__(self) -> str:
         return f"TabularBenchmark({self.name!r}, {len(self)} archs, {len(self.metrics)} metrics)"
@@ -124,13 +133,18 @@ class TabularBenchmark:
         space = self.meta.space
         return [Arch(space, key) for key in self._keys]
 
+    def row_of(self) -> Mapping[str, int]:
+        """Architecture key -> row position in the store (a read-only view of a dict built once per benchmark)."""
+        if self._code_of is None:
+            self._code_of = {str(k): i for i, k in enumerate(self._keys)}
+        return MappingProxyType(self._code_of)
+
     def codes(self, keys: KeysLike) -> np.ndarray:
         """Row positions of ``keys`` in the store; unknown keys raise OutOfSpaceError."""
         keys_list = keys if isinstance(keys, np.ndarray) else keys_of(keys)
         if len(keys_list) <= 64:  # search loops ask for a few cells at a time: a dict beats pandas' overhead
-            if self._code_of is None:
-                self._code_of = {str(k): i for i, k in enumerate(self._keys)}
-            codes = np.fromiter((self._code_of.get(str(k), -1) for k in keys_list), dtype=np.int64)
+            row_of = self.row_of()
+            codes = np.fromiter((row_of.get(str(k), -1) for k in keys_list), dtype=np.int64)
         else:
             codes = self._key_index.get_indexer(np.asarray(keys_list, dtype=object))
         if (codes < 0).any():
@@ -201,12 +215,15 @@ class TabularBenchmark:
         """Like :meth:`lookup` but as higher-is-better scores (the metric's declared direction)."""
         return self.metric(metric).to_score(self.lookup(keys, metric, fidelity=fidelity, seed=seed))
 
-    def best(self, metric: str, *, fidelity: int | None = None) -> tuple[str, float]:
-        """The key and value of the best architecture for ``metric`` (by its declared direction)."""
+    def best(self, metric: str, *, fidelity: int | None = None) -> Best:
+        """The best architecture for ``metric`` (by its declared direction): ``Best(key, value)``.
+
+        A named tuple, so ``key, value = bench.best(...)`` works as well as ``bench.best(...).value``.
+        """
         values = self.column(metric, fidelity=fidelity)
         scores = self.metric(metric).to_score(values)
         row = int(np.nanargmax(scores))
-        return str(self._keys[row]), float(values[row])
+        return Best(str(self._keys[row]), float(values[row]))
 
     @property
     def proxy_names(self) -> list[str]:
@@ -220,31 +237,7 @@ class TabularBenchmark:
         operations removed (spaces offering ``prune_dead_many``, e.g. NB201, whose Suite-Zero proxies exist
         only for the 9,445 cells without dead operations).
         """
-        table = self._store.proxies
-        if table is None:
-            raise ValueError(f"benchmark {self.name!r} has no proxies table")
-        names = list(names) if names is not None else self.proxy_names
-        for name in names:
-            if name not in table.columns or name == "key":
-                raise unknown_name(f"proxy of {self.name}", name, self.proxy_names)
-        key_list = keys if isinstance(keys, np.ndarray) else np.asarray(keys_of(keys), dtype=object)
-        index = pd.Index(table["key"])
-        values = table[names].to_numpy(dtype=float)
-
-        def gather(wanted: np.ndarray) -> np.ndarray:
-            codes = index.get_indexer(wanted)
-            out = np.full((len(codes), len(names)), np.nan)
-            found = codes >= 0
-            out[found] = values[codes[found]]
-            return out
-
-        out = gather(key_list)
-        pruner = getattr(self.space, "prune_dead_many", None)
-        missing = np.isnan(out).any(axis=1)
-        if fill and pruner is not None and missing.any():
-            pruned = np.array([a.key for a in pruner(key_list[missing])], dtype=object)
-            out[missing] = np.where(np.isnan(out[missing]), gather(pruned), out[missing])
-        return out
+        return _proxy_values(self._store.proxies, self.space, self.name, keys, names, fill=fill)
 
     def curve(self, key: Arch | str, metric: str, *, fidelity: int, seed: int | None = None) -> pd.Series:
         """Per-epoch values of ``metric`` for one architecture (needs a store with curves)."""
@@ -290,8 +283,9 @@ class ProxyTable:
     """What a search loop may read for free: a space and the training-free proxies of a benchmark, no metrics.
 
     It answers like a benchmark for the fields predictors read from an :class:`ArchBatch` (``space``, ``name``,
-    ``proxy_names``, proxy ``metrics``, ``keys()``, ``proxies(...)``). With ``benchmark=None`` it holds a space
-    only (encodings and graphs, no proxies).
+    ``proxy_names``, proxy ``metrics``, ``keys()``, ``proxies(...)``). It copies out the benchmark's keys, proxies
+    table and proxy declarations at construction and keeps no handle on the benchmark, so no measured metric is
+    reachable from it. With ``benchmark=None`` it holds a space only (encodings and graphs, no proxies).
 
     Examples
     --------
@@ -301,11 +295,13 @@ class ProxyTable:
 
     def __init__(self, space: SearchSpace, benchmark: TabularBenchmark | None = None) -> None:
         self.space = space
-        self._benchmark = benchmark
         self.name = benchmark.name if benchmark is not None else getattr(space, "name", "space")
         self.metrics: dict[str, Metric] = (
             {k: m for k, m in benchmark.metrics.items() if m.kind == "proxy"} if benchmark is not None else {}
         )
+        self._has_source = benchmark is not None
+        self._keys: np.ndarray | None = benchmark.keys() if benchmark is not None else None
+        self._table: pd.DataFrame | None = benchmark._store.proxies if benchmark is not None else None
 
     @classmethod
     def of(cls, benchmark: TabularBenchmark) -> ProxyTable:
@@ -313,20 +309,57 @@ class ProxyTable:
 
     @property
     def proxy_names(self) -> list[str]:
-        return self._benchmark.proxy_names if self._benchmark is not None else []
+        return [] if self._table is None else [c for c in self._table.columns if c != "key"]
 
     def keys(self) -> np.ndarray:
-        if self._benchmark is None:
+        if self._keys is None:
             return np.array([a.key for a in self.space.enumerate()], dtype=object)
-        return self._benchmark.keys()
+        return self._keys.copy()
 
     def proxies(self, keys: KeysLike, names: Sequence[str] | None = None, *, fill: bool = True) -> np.ndarray:
-        if self._benchmark is None:
+        if not self._has_source:
             raise ValueError(f"no proxies: this input source holds the {self.name!r} space only")
-        return self._benchmark.proxies(keys, names, fill=fill)
+        return _proxy_values(self._table, self.space, self.name, keys, names, fill=fill)
 
     def batch(self, keys: KeysLike) -> ArchBatch:
         arr = np.asarray(keys if isinstance(keys, np.ndarray) else keys_of(keys), dtype=object)
         for key in arr[:1]:
             self.space.validate(str(key))
         return ArchBatch(self, arr)
+
+
+def _proxy_values(
+    table: pd.DataFrame | None,
+    space: SearchSpace,
+    owner: str,
+    keys: KeysLike,
+    names: Sequence[str] | None,
+    *,
+    fill: bool,
+) -> np.ndarray:
+    """Proxy values (n, k) of ``keys`` from a store's proxies ``table`` (see :meth:`TabularBenchmark.proxies`)."""
+    if table is None:
+        raise ValueError(f"benchmark {owner!r} has no proxies table")
+    proxy_names = [c for c in table.columns if c != "key"]
+    names = list(names) if names is not None else proxy_names
+    for name in names:
+        if name not in table.columns or name == "key":
+            raise unknown_name(f"proxy of {owner}", name, proxy_names)
+    key_list = keys if isinstance(keys, np.ndarray) else np.asarray(keys_of(keys), dtype=object)
+    index = pd.Index(table["key"])
+    values = table[names].to_numpy(dtype=float)
+
+    def gather(wanted: np.ndarray) -> np.ndarray:
+        codes = index.get_indexer(wanted)
+        out = np.full((len(codes), len(names)), np.nan)
+        found = codes >= 0
+        out[found] = values[codes[found]]
+        return out
+
+    out = gather(key_list)
+    pruner = getattr(space, "prune_dead_many", None)
+    missing = np.isnan(out).any(axis=1)
+    if fill and pruner is not None and missing.any():
+        pruned = np.array([a.key for a in pruner(key_list[missing])], dtype=object)
+        out[missing] = np.where(np.isnan(out[missing]), gather(pruned), out[missing])
+    return out

@@ -9,6 +9,9 @@ store has: HW-NAS-Bench Edge-GPU latency on the NB201 tables, analog-hardware ac
 conductance drift on ``nb201-analog/cifar10``. Reported objectives (:func:`report_objectives`): the store's search
 metric is reported as its report metric (e.g. 12-epoch validation accuracy -> 200-epoch test accuracy); every
 other objective as itself.
+
+Objectives are what a search sees, so a test metric (:func:`~predictbench.oracle.hidden_metrics`) is refused as
+an objective (:func:`search_objectives`); it may be what an objective is REPORTED as.
 """
 
 from __future__ import annotations
@@ -59,6 +62,16 @@ def parse_objectives(bench: TabularBenchmark, objectives: Sequence[ObjectiveLike
         raise ValueError(f"a multi-objective search needs at least 2 objectives, got {[format_ref(r) for r in refs]}")
     if len(set(refs)) < len(refs):
         raise ValueError(f"objectives must be distinct, got {[format_ref(r) for r in refs]}")
+    return refs
+
+
+def search_objectives(bench: TabularBenchmark, objectives: Sequence[ObjectiveLike]) -> tuple[MetricRef, ...]:
+    """:func:`parse_objectives`, refusing a test metric (objectives are what the search sees)."""
+    from predictbench.oracle import check_search_metric
+
+    refs = parse_objectives(bench, objectives)
+    for ref in refs:
+        check_search_metric(bench, ref.metric, what="objective")
     return refs
 
 

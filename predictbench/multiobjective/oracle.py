@@ -5,7 +5,13 @@ objective's oracle holds the budget, the simulated-time budget and its cost metr
 charge nothing, and are asked only after the first has accepted (and charged) the architecture. All of them share
 the seed, so on stores with per-seed repeats they draw the same repeat for each architecture: every objective of
 one architecture comes from the same stored training run (falling back, like Oracle, to the mean over repeats where
-that run lacks the metric). Test metrics stay hidden: the oracle answers only its objectives.
+that run lacks the metric). Test metrics stay hidden: a test metric is refused as an objective
+(:func:`~predictbench.multiobjective.objectives.search_objectives`), and the oracle holds only its objectives'
+oracles, which hold only their objective's values.
+
+A cell without a value for an objective (NaN) is charged and recorded with a NaN value and score; searchers
+receive the NaN (they read it as the worst score, :func:`~predictbench.multiobjective.pareto.missing_as_worst`),
+and such a cell never enters :meth:`MultiObjectiveOracle.front`.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ import numpy as np
 
 from predictbench.benchmarks import TabularBenchmark
 from predictbench.benchmarks.store import MetricRef
-from predictbench.multiobjective.objectives import ObjectiveLike, default_objectives, parse_objectives
-from predictbench.multiobjective.pareto import missing_as_worst, non_dominated
+from predictbench.multiobjective.objectives import ObjectiveLike, default_objectives, search_objectives
+from predictbench.multiobjective.pareto import non_dominated
 from predictbench.oracle import Oracle
 from predictbench.spaces import SearchSpace
 from predictbench.types import Arch, Metric
@@ -68,7 +74,7 @@ class MultiObjectiveOracle:
         seed: int = 0,
         sample_repeats: bool = True,
     ) -> None:
-        refs = default_objectives(benchmark) if objectives is None else parse_objectives(benchmark, objectives)
+        refs = default_objectives(benchmark) if objectives is None else search_objectives(benchmark, objectives)
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
             raise ValueError(f"budget must be a positive int or None, got {budget!r}")
         self._oracles = [
@@ -124,9 +130,9 @@ class MultiObjectiveOracle:
         scores = np.empty((len(archs), len(self._oracles)))
         for i, arch in enumerate(archs):
             new = not self._primary.seen(arch)
-            scores[i, 0] = self._primary.evaluate([arch])[0]  # the budget check and charge
+            scores[i, 0] = self._primary.measure([arch])[0]  # the budget check and charge
             for j, oracle in enumerate(self._oracles[1:], 1):
-                scores[i, j] = oracle.evaluate([arch])[0]
+                scores[i, j] = oracle.measure([arch])[0]
             if new:
                 first = self._primary.history[-1]
                 values = tuple(o.history[-1].value for o in self._oracles)
@@ -148,11 +154,15 @@ class MultiObjectiveOracle:
         return np.array([q.scores for q in self.history], dtype=float).reshape(-1, len(self._oracles))
 
     def front(self) -> list[MultiQuery]:
-        """The evaluated architectures no other evaluated one dominates, in query order (a missing value is worst)."""
-        if not self.history:
+        """The evaluated architectures no other evaluated one dominates, in query order.
+
+        A cell missing a value of any objective is not a candidate (it neither enters the front nor dominates).
+        """
+        complete = [q for q in self.history if not np.isnan(q.scores).any()]
+        if not complete:
             return []
-        mask = non_dominated(missing_as_worst(self.score_matrix()))
-        return [q for q, keep in zip(self.history, mask, strict=True) if keep]
+        mask = non_dominated(np.array([q.scores for q in complete], dtype=float))
+        return [q for q, keep in zip(complete, mask, strict=True) if keep]
 
     def __repr__(self) -> str:
         names = ", ".join(f"{r.metric}@{r.fidelity}" for r in self.objectives)

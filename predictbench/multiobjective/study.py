@@ -44,13 +44,15 @@ from predictbench.multiobjective.objectives import (
     format_ref,
     parse_objectives,
     report_objectives,
+    search_objectives,
     space_scores,
 )
 from predictbench.multiobjective.oracle import MultiObjectiveOracle
 from predictbench.multiobjective.pareto import missing_as_worst, non_dominated
+from predictbench.oracle import check_budget
 from predictbench.rng import spawn
 from predictbench.studies import search_runs
-from predictbench.studies.results import store_provenance
+from predictbench.studies.results import store_digest, store_provenance
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,8 @@ def run_one(
     report_values = np.column_stack([bench.column(r.metric, fidelity=r.fidelity)[codes] for r in report])
     signs = np.array([bench.metric(r.metric).sign for r in report])
     record: dict[str, Any] = hypervolume_trajectory(search_scores, missing_as_worst(report_values * signs), scale)
-    front = np.flatnonzero(non_dominated(search_scores))
+    on_front = {id(q) for q in oracle.front()}  # a cell missing an objective never is
+    front = np.array([i for i, q in enumerate(oracle.history) if id(q) in on_front], dtype=np.int64)
     record.update(
         {
             "queries": oracle.queries,
@@ -211,7 +214,7 @@ class MultiObjectiveStudy:
     def resolved_objectives(self) -> tuple[tuple[MetricRef, ...], tuple[MetricRef, ...]]:
         """The search objectives and what each is reported as."""
         bench = self.bench
-        search = default_objectives(bench) if self.objectives is None else parse_objectives(bench, self.objectives)
+        search = default_objectives(bench) if self.objectives is None else search_objectives(bench, self.objectives)
         if self.report_objectives is None:
             return search, report_objectives(bench, search)
         report = parse_objectives(bench, self.report_objectives)
@@ -226,6 +229,7 @@ class MultiObjectiveStudy:
         """Run what is not recorded yet; returns every record of this study and benchmark."""
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1:
             raise ValueError(f"budget must be a positive int, got {self.budget!r}")
+        check_budget(self.bench, self.budget)
         seeds = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
         search, report = self.resolved_objectives()
         bench = self.bench
@@ -234,17 +238,30 @@ class MultiObjectiveStudy:
             search_runs.grid_runs(self.name, bench.name, self.searchers, self.budget, seeds),
             summary=lambda record: f"hv={record['final_hv_normalised']:.3f}",
             progress=progress,
+            settings=search_runs.grid_settings(self.searchers, store_digest(bench)),
         )
         if grid.todo:
             scale = HypervolumeScale.of(bench, search, report, self.margin)
             if search_runs.runs_in_workers(self.benchmark, self.engine, self.jobs, self.address):
                 root = search_runs.worker_root(bench, self.root)
                 specs = {label: search_runs.searcher_spec(self.searchers, label) for label in self.searchers}
-                args = [
-                    (run, bench.name, root, *specs[run.searcher], self.budget, run.seed, search, report, scale)
-                    for run in grid.todo
-                ]
-                grid.run_in_workers(_worker, args, engine=self.engine, jobs=self.jobs, address=self.address)
+                grid.run_in_workers(
+                    _worker,
+                    lambda run: (
+                        run,
+                        bench.name,
+                        root,
+                        *specs[run.searcher],
+                        self.budget,
+                        run.seed,
+                        search,
+                        report,
+                        scale,
+                    ),
+                    engine=self.engine,
+                    jobs=self.jobs,
+                    address=self.address,
+                )
             else:
                 grid.run_here(
                     lambda run: run_one(

@@ -9,15 +9,23 @@ The members are trained side by side as one batched torch model (see
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
 
+from predictbench.predictors.base import features_of
 from predictbench.predictors.baselines import StackedMLPPredictor
+
+log = logging.getLogger(__name__)
+_WARNED_NO_PATH: set[str] = set()
 
 
 class BananasPredictor(StackedMLPPredictor):
     """Ensemble of ``n_models`` MLPs on an architecture encoding (path encoding by default).
+
+    On a space without the path encoding (NAS-Bench-Graph, NATS-sss) the default ``encoding="path"`` falls back
+    to ``"onehot"``, with a warning once per space and process; ``encoding_`` holds the encoding a fit used.
 
     Defaults follow BANANAS (mean absolute error on the standardised target, Adam, batch 32) with a smaller
     network and schedule — 3 hidden layers of 32 units, 50 epochs at learning rate 0.01 — so that fitting
@@ -66,13 +74,37 @@ class BananasPredictor(StackedMLPPredictor):
 
         return [int(spawn(root, "bananas", i).integers(2**62)) for i in range(int(self.n_models))]
 
+    def _encoding_for(self, X: Any) -> str:
+        """``encoding``, or ``"onehot"`` in place of ``"path"`` for a batch of a space that has no path encoding."""
+        benchmark = getattr(X, "benchmark", None)
+        if self.encoding != "path" or benchmark is None:
+            return self.encoding
+        from predictbench.encodings import encoding_names
+
+        offered = encoding_names(benchmark.space)
+        if "path" in offered:
+            return "path"
+        if benchmark.space.name not in _WARNED_NO_PATH:  # once per space and process, not once per fit
+            _WARNED_NO_PATH.add(benchmark.space.name)
+            log.warning(
+                "BananasPredictor: space %r has no 'path' encoding (BANANAS' default), so encoding='onehot' is used; "
+                "pass encoding=... to choose one of %s",
+                benchmark.space.name,
+                ", ".join(offered),
+            )
+        return "onehot"
+
     def fit(self, X: Any, y: np.ndarray) -> BananasPredictor:
-        self._fit_members(X, y, n_models=self.n_models)
+        encoding = self._encoding_for(X)
+        self._fit_members(features_of(X, encoding), y, n_models=self.n_models)
+        self.encoding_ = encoding
+        self.params_used_ = {"encoding": encoding}
         return self
 
     def predict_ensemble(self, X: Any) -> np.ndarray:
         """Every member's prediction, shape (n_models, n), in target units."""
-        return self._predict_members(X)
+        self._check_fitted()
+        return self._predict_members(features_of(X, getattr(self, "encoding_", self.encoding)))
 
     def predict(self, X: Any) -> np.ndarray:
         """The ensemble mean, shape (n,)."""

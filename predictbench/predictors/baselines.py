@@ -15,7 +15,8 @@ from predictbench.predictors.base import (
     seed_int,
     target_scaling,
 )
-from predictbench.validation import check_int
+from predictbench.predictors.zerocost import _check_alpha
+from predictbench.validation import check_int, naming
 
 
 class RidgePredictor(Predictor):
@@ -35,8 +36,7 @@ class RidgePredictor(Predictor):
         self.alpha = alpha
 
     def fit(self, X: Any, y: np.ndarray) -> RidgePredictor:
-        if self.alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        _check_alpha(type(self).__name__, "alpha", self.alpha)
         features = features_of(X, self.encoding).astype(float)
         target = check_target(y, len(features))
         self.x_mean_ = features.mean(axis=0)
@@ -111,16 +111,20 @@ class RandomForestPredictor(Predictor):
         self.n_jobs = n_jobs
 
     def _validate(self) -> None:
-        check_int("n_estimators", self.n_estimators, 1)
-        check_int("min_samples_leaf", self.min_samples_leaf, 1)
-        check_int("n_jobs", self.n_jobs, 1)
-        if self.max_depth is not None:
-            check_int("max_depth", self.max_depth, 1)
-        mf = self.max_features
-        valid_float = isinstance(mf, float) and 0 < mf <= 1
-        valid_int = isinstance(mf, int) and not isinstance(mf, bool) and mf >= 1
-        if not (mf is None or mf in ("sqrt", "log2") or valid_float or valid_int):
-            raise ValueError(f"max_features must be a float in (0, 1], an int >= 1, 'sqrt', 'log2' or None, got {mf!r}")
+        with naming(self):
+            check_int("n_estimators", self.n_estimators, 1)
+            check_int("min_samples_leaf", self.min_samples_leaf, 1)
+            check_int("n_jobs", self.n_jobs, 1)
+            if self.max_depth is not None:
+                check_int("max_depth", self.max_depth, 1)
+            seed_int(self.seed)
+            mf = self.max_features
+            valid_float = isinstance(mf, float) and 0 < mf <= 1
+            valid_int = isinstance(mf, int) and not isinstance(mf, bool) and mf >= 1
+            if not (mf is None or mf in ("sqrt", "log2") or valid_float or valid_int):
+                raise ValueError(
+                    f"max_features must be a float in (0, 1], an int >= 1, 'sqrt', 'log2' or None, got {mf!r}"
+                )
 
     def fit(self, X: Any, y: np.ndarray) -> RandomForestPredictor:
         from sklearn.ensemble import RandomForestRegressor
@@ -319,17 +323,18 @@ class StackedMLPPredictor(Predictor):
         raise NotImplementedError
 
     def _fit_members(self, X: Any, y: np.ndarray, *, n_models: Any = 1, standardize_target: bool = True) -> None:
-        hidden = check_mlp_params(
-            hidden=self.hidden,
-            epochs=self.epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            loss=self.loss,
-            n_models=n_models,
-        )
-        check_int("n_jobs", self.n_jobs, 1)
-        root = seed_int(self.seed)
+        with naming(self):
+            hidden = check_mlp_params(
+                hidden=self.hidden,
+                epochs=self.epochs,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
+                batch_size=self.batch_size,
+                loss=self.loss,
+                n_models=n_models,
+            )
+            check_int("n_jobs", self.n_jobs, 1)
+            root = seed_int(self.seed)
         features = features_of(X, self.encoding)
         target = check_target(y, len(features))
         x_mean, x_scale = standardize_columns(features)

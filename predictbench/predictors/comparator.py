@@ -40,6 +40,7 @@ from predictbench.predictors.gcn import (
     train_graph_model,
     training_graphs,
 )
+from predictbench.validation import naming
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +176,12 @@ class ComparatorPredictor(TorchModelState, Predictor):
         self.n_jobs = n_jobs
 
     def _check_params(self) -> None:
-        check_encoder_params(self)
-        if not isinstance(self.antisymmetric, (bool, np.bool_)):
-            raise ValueError(f"antisymmetric must be a bool, got {self.antisymmetric!r}")
-        if self.n_reference is not None:
-            check_positive_int("n_reference", self.n_reference)
+        with naming(self):
+            check_encoder_params(self)
+            if not isinstance(self.antisymmetric, (bool, np.bool_)):
+                raise ValueError(f"antisymmetric must be a bool, got {self.antisymmetric!r}")
+            if self.n_reference is not None:
+                check_positive_int("n_reference", self.n_reference)
 
     def _build(self, n_types: int) -> Any:
         return _comparator_module().build(

@@ -9,7 +9,7 @@ search space (see :func:`~predictbench.predictors.zerocost.with_proxy_source`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,9 +23,22 @@ from predictbench.predictors.base import (
     target_scaling,
 )
 from predictbench.predictors.zerocost import check_proxy_source, with_proxy_source
-from predictbench.validation import check_int
+from predictbench.validation import check_int, naming
 
 ProxySpec = tuple[str, ...] | list[str] | str | None
+
+#: Lower bounds of the tree-ensemble counts (LightGBM, XGBoost and the omni predictor's LightGBM member).
+_TREE_COUNTS = {"n_estimators": 1, "num_leaves": 2, "max_depth": 1, "bagging_freq": 0, "min_child_samples": 1,
+                "n_jobs": 1}  # fmt: skip
+#: Tree-ensemble settings that are finite numbers: name -> (test, the accepted range in words).
+_TREE_NUMBERS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "learning_rate": (lambda v: v > 0, "> 0"),
+    "min_child_weight": (lambda v: v >= 0, ">= 0"),
+    **{
+        name: (lambda v: 0 < v <= 1, "in (0, 1]")
+        for name in ("feature_fraction", "bagging_fraction", "subsample", "colsample_bytree")
+    },
+}
 
 #: GBDT-NAS (Luo et al.) published LightGBM settings.
 GBDT_NAS_PRESET: dict[str, Any] = {
@@ -68,6 +81,22 @@ def _proxy_names(X: Any, proxies: ProxySpec) -> list[str]:
     if not isinstance(proxies, Sequence) or not proxies or not all(isinstance(p, str) for p in proxies):
         raise ValueError(f"proxies must be None, 'all', a proxy name or a non-empty tuple of names, got {proxies!r}")
     return list(proxies)
+
+
+def check_tree_params(owner: Any) -> None:
+    """ValueError naming the first bad tree-ensemble setting among those ``owner`` has (counts, rates, fractions).
+
+    Call it inside :func:`~predictbench.validation.naming` so that the message also names the class.
+    """
+    settings = vars(owner)
+    for name, low in _TREE_COUNTS.items():
+        if settings.get(name) is not None:
+            check_int(name, settings[name], low)
+    for name, (accepts, words) in _TREE_NUMBERS.items():
+        value = settings.get(name, 1)
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        if not (number and np.isfinite(value) and accepts(value)):
+            raise ValueError(f"{name} must be {words}, got {value!r}")
 
 
 class _ProxyFeatures:
@@ -173,9 +202,14 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
         """The GBDT-NAS paper's configuration."""
         return cls(**{**GBDT_NAS_PRESET, **overrides})
 
+    def _check_params(self) -> None:
+        with naming(self):
+            if self.objective not in ("regression", "lambdarank"):
+                raise ValueError(f"objective must be 'regression' or 'lambdarank', got {self.objective!r}")
+            check_tree_params(self)
+            seed_int(self.seed)
+
     def _lgb_params(self, n: int) -> dict[str, Any]:
-        if self.objective not in ("regression", "lambdarank"):
-            raise ValueError(f"objective must be 'regression' or 'lambdarank', got {self.objective!r}")
         min_leaf = self.min_child_samples if self.min_child_samples is not None else min(5, max(2, n // 100))
         return {
             "objective": self.objective,
@@ -196,6 +230,7 @@ class LGBMPredictor(_ProxyFeatures, Predictor):
     def fit(self, X: Any, y: np.ndarray) -> LGBMPredictor:
         import lightgbm as lgb
 
+        self._check_params()
         proxy_names, features, target = self._training_data(X, y)
         dataset_kwargs: dict[str, Any] = {"params": {"min_data_in_bin": 1, "verbosity": -1}}
         if self.objective == "lambdarank":
@@ -286,19 +321,11 @@ class XGBPredictor(_ProxyFeatures, Predictor):
         self.proxy_source = proxy_source
 
     def _xgb_params(self) -> dict[str, Any]:
-        if self.objective not in self.OBJECTIVES:
-            raise ValueError(f"objective must be one of {sorted(self.OBJECTIVES)}, got {self.objective!r}")
-        check_int("n_estimators", self.n_estimators, 1)
-        check_int("max_depth", self.max_depth, 1)
-        check_int("n_jobs", self.n_jobs, 1)
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        for name in ("subsample", "colsample_bytree"):
-            value = getattr(self, name)
-            if not 0 < value <= 1:
-                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
-        if not self.min_child_weight >= 0:
-            raise ValueError(f"min_child_weight must be >= 0, got {self.min_child_weight!r}")
+        with naming(self):
+            if self.objective not in self.OBJECTIVES:
+                raise ValueError(f"objective must be one of {sorted(self.OBJECTIVES)}, got {self.objective!r}")
+            check_tree_params(self)
+            seed_int(self.seed)
         params: dict[str, Any] = {
             "objective": self.OBJECTIVES[self.objective],
             "eta": float(self.learning_rate),

@@ -39,6 +39,7 @@ import numpy as np
 from predictbench.predictors.base import Predictor, check_target, seed_int, target_scaling
 from predictbench.predictors.zerocost import check_proxy_source, with_proxy_source
 from predictbench.types import Arch
+from predictbench.validation import naming
 
 log = logging.getLogger(__name__)
 
@@ -593,10 +594,11 @@ class GCNPredictor(TorchModelState, Predictor):
         self.n_jobs = n_jobs
 
     def _check_params(self) -> None:
-        check_encoder_params(self)
-        check_choice("loss", self.loss, LOSSES)
-        if self.proxies is not None and not isinstance(self.proxies, (str, tuple, list)):
-            raise ValueError(f"proxies must be None, a name, a tuple of names or 'all', got {self.proxies!r}")
+        with naming(self):
+            check_encoder_params(self)
+            check_choice("loss", self.loss, LOSSES)
+            if self.proxies is not None and not isinstance(self.proxies, (str, tuple, list)):
+                raise ValueError(f"proxies must be None, a name, a tuple of names or 'all', got {self.proxies!r}")
         check_proxy_source(self.proxies, self.proxy_source, type(self).__name__)
 
     def _proxy_batch(self, X: Any) -> Any:

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from predictbench.predictors.base import Predictor, check_target, seed_int
+from predictbench.predictors.gbdt import check_tree_params
 from predictbench.predictors.omni_features import ProxyRanks, structure_features
 from predictbench.predictors.zerocost import (
     DEFAULT_ENSEMBLE,
@@ -36,11 +37,13 @@ from predictbench.predictors.zerocost import (
     _Ridge,
     declared_signs,
     prior_proxies,
+    proxy_hint,
     rank_target,
     resolve_proxies,
     with_proxy_source,
 )
 from predictbench.types import UnknownNameError
+from predictbench.validation import naming
 
 log = logging.getLogger(__name__)
 _WARNED_NO_PROXIES: set[str] = set()
@@ -212,28 +215,39 @@ class OmniEnsemblePredictor(Predictor):
         """The proxies to use, resolved in the proxy table of ``source`` (a batch, possibly re-sourced)."""
         if self.proxies is None:
             return []
-        bench = source.benchmark
+        bench, who = source.benchmark, type(self).__name__
         if not bench.proxy_names:
             if self.proxies == "all" and self.proxy_source is None:  # the default: whatever the store has
                 if bench.name not in _WARNED_NO_PROXIES:  # once per benchmark and process, not once per fit
                     _WARNED_NO_PROXIES.add(bench.name)
                     log.warning(
-                        "omni: benchmark %r has no proxies table, so structure features only; pass "
-                        "proxy_source='nb201/cifar10' to read another store's proxies",
+                        "omni: benchmark %r has no proxies table, so structure features only; %s",
                         bench.name,
+                        proxy_hint(bench),
                     )
                 return []
-            hint = "" if self.proxy_source else "; pass proxy_source='nb201/cifar10' (another store's proxies)"
-            raise ValueError(f"{self!r}: benchmark {bench.name!r} has no proxies table{hint}, or proxies=None")
+            hint = "" if self.proxy_source else f"; {proxy_hint(bench)}"
+            raise ValueError(
+                f"{who}: benchmark {bench.name!r} has no proxies table{hint}; or pass proxies=None (structure "
+                "features only)"
+            )
         try:
-            return resolve_proxies(source, self.proxies, repr(self))
+            return resolve_proxies(source, self.proxies, who)
         except UnknownNameError as err:
             if self.proxy_source is not None:
                 raise
-            raise UnknownNameError(f"{err} (proxy_source='nb201/cifar10' reads another store's proxies)") from None
+            raise UnknownNameError(f"{err}; {proxy_hint(bench)}") from None
 
-    def _prior_direction(self, names: list[str], width: int) -> np.ndarray | None:
-        chosen = prior_proxies(self, self.prior_mean, names)
+    def _params_used(self, source: Any, names: list[str], prior: list[str]) -> dict[str, Any]:
+        """What the fit used of the settings that depend on the store: the proxies and the prior's proxies."""
+        store_has_none = self.proxies is not None and not source.benchmark.proxy_names
+        none = f"none ({source.benchmark.name} has no proxies)" if store_has_none else "none"
+        return {
+            "proxies": names or none,
+            "prior_mean": "unused (prior_alpha=None)" if self.prior_alpha is None else prior or none,
+        }
+
+    def _prior_direction(self, names: list[str], chosen: list[str], width: int) -> np.ndarray | None:
         if not chosen:
             return None
         direction = np.zeros(width)
@@ -241,14 +255,14 @@ class OmniEnsemblePredictor(Predictor):
         return direction
 
     def _check_params(self) -> None:
-        who = repr(self)
         members = (self.members,) if isinstance(self.members, str) else tuple(self.members)
-        if not members or any(m not in MEMBERS for m in members) or len(set(members)) != len(members):
-            raise ValueError(f"{who}: members must be distinct names among {MEMBERS}, got {self.members!r}")
+        with naming(self):
+            if not members or any(m not in MEMBERS for m in members) or len(set(members)) != len(members):
+                raise ValueError(f"members must be distinct names among {MEMBERS}, got {self.members!r}")
+            check_tree_params(self)
+            seed_int(self.seed)
         if self.prior_alpha is not None:
-            _check_alpha(who, "prior_alpha", self.prior_alpha)
-        if not 0 < self.feature_fraction <= 1:
-            raise ValueError(f"{who}: feature_fraction must be in (0, 1], got {self.feature_fraction!r}")
+            _check_alpha(type(self).__name__, "prior_alpha", self.prior_alpha)
 
     def _inputs(self, X: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Features of batch ``X`` for the linear prior, and for each residual member by name."""
@@ -278,7 +292,9 @@ class OmniEnsemblePredictor(Predictor):
         target = check_target(y, len(X))
         source = with_proxy_source(X, self.proxy_source, who)
         names = self._proxy_names(source)
+        prior = prior_proxies(self, self.prior_mean, names) if self.prior_alpha is not None else []
         self.proxy_names_ = names
+        self.params_used_ = self._params_used(source, names, prior)
         self.ranks_ = ProxyRanks(names, declared_signs(source, names)).fit(source.benchmark) if names else None
         # descriptors are standardised, and the SVR's kernel width set, over the benchmark's cells (an even
         # stride of at most _POOL_SAMPLE of them): training-free, and stable at n = 5
@@ -294,7 +310,7 @@ class OmniEnsemblePredictor(Predictor):
         t = rank_target(target)
         self.prior_ = None
         if self.prior_alpha is not None:
-            direction = self._prior_direction(names, linear.shape[1])
+            direction = self._prior_direction(names, prior, linear.shape[1])
             self.prior_ = _Ridge(float(self.prior_alpha)).fit(linear, t, direction)
             t = t - self.prior_.predict(linear)
         seed = seed_int(self.seed)

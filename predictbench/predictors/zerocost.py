@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -118,6 +119,42 @@ def check_proxy_source(proxies: object, source: str | None, who: str) -> None:
         )
 
 
+def proxy_hint(bench: Any) -> str:
+    """Where proxies for the cells of ``bench`` (a store without them) can come from, as advice to show.
+
+    Names the converted store of the same search space with the most proxies in the data root (where
+    ``proxy_source`` looks; only ``meta.json`` files are read), preferring one of the same task; else the
+    command that computes proxies for ``bench``; else says that none can be computed for its space.
+    """
+    from predictbench.benchmarks.catalog import converted_stores
+    from predictbench.benchmarks.store import read_meta
+    from predictbench.paths import data_root
+    from predictbench.proxies.compute import SUPPORTED_SPACES
+    from predictbench.types import DataFormatError
+
+    space, root, own = bench.meta.space, data_root(), Path(bench.path).resolve()
+    candidates = []
+    for name, folder in converted_stores(root).items():
+        try:
+            meta = read_meta(folder)
+        except DataFormatError:  # a broken store is reported where it is loaded, not here
+            continue
+        if folder.resolve() != own and meta.space == space and "proxies.parquet" in meta.tables:
+            n_proxies = sum(metric.kind == "proxy" for metric in meta.metrics.values())
+            candidates.append((meta.task == bench.meta.task, n_proxies, name))
+    if candidates:
+        name = max(candidates)[2]
+        return f"pass proxy_source={name!r} to read the proxies of that converted {space} store"
+    if space in SUPPORTED_SPACES:
+        bench_root = own.parent.parent
+        where = "" if bench_root == Path(root).resolve() else f" --root {bench_root}"
+        return f"compute them with `predictbench proxies compute {bench.name}{where}` (resumable)"
+    return (
+        f"no zero-cost proxies exist for {space} cells (`predictbench proxies compute` supports "
+        f"{', '.join(SUPPORTED_SPACES)})"
+    )
+
+
 def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
     """Proxy names ``spec`` stands for in the benchmark of batch ``X`` ("all", a name or a sequence of names).
 
@@ -127,7 +164,7 @@ def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
     bench = X.benchmark
     available = list(bench.proxy_names)
     if not available:
-        raise ValueError(f"{who}: benchmark {bench.name!r} has no proxies table")
+        raise ValueError(f"{who}: benchmark {bench.name!r} has no proxies table; {proxy_hint(bench)}")
     return select_proxies(available, spec, bench.name, who, "'all', a proxy name or a non-empty sequence of names")
 
 

@@ -56,9 +56,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from predictbench.benchmarks.store import read_store, validate_store
+from predictbench.benchmarks.store import read_store, write_proxies
 from predictbench.jsonl import open_for_append, read_records, write_line
-from predictbench.paths import atomic_path, atomic_write_text
 from predictbench.proxies import PROXY_METRICS, resolve_proxy_name
 from predictbench.types import Metric
 
@@ -560,9 +559,5 @@ def _merge(
     )
     provenance[PROVENANCE_KEY] = section
     new_meta = dataclasses.replace(meta, metrics=metrics, provenance=provenance)
-    validate_store(new_meta, store.archs, store.results, table, store.curves)
-    # meta first: a crash in between leaves declared columns without values, which is a valid store
-    atomic_write_text(store_dir / "meta.json", json.dumps(new_meta.to_dict(), indent=2) + "\n")
-    with atomic_path(store_dir / "proxies.parquet") as tmp:
-        table.reset_index(drop=True).to_parquet(tmp, index=False)
+    write_proxies(store_dir, new_meta, table)  # validates; one atomic step (meta.json records the table's hash)
     log.info("%s: wrote %d values of %s", store_dir, len(records), ", ".join(columns.values()))

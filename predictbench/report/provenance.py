@@ -47,10 +47,15 @@ def component_configs(records: pd.DataFrame, entry: str, params: str) -> pd.Data
 
     The component (the class or registered name behind a label such as ``rea``) is shown when the records carry
     one. Parameters that vary (such as a fit seed derived per cell) are named, not shown with one arbitrary value.
+    Values a fit resolved on its store (the records' ``<params>_used``, e.g. omni's ``proxies`` on a store without
+    any) are shown in place of the configured ones.
     """
     rows = []
     for name, group in records.groupby(entry):
         configs = [p if isinstance(p, Mapping) else {} for p in group[params]] if params in group else [{}]
+        if f"{params}_used" in group:  # what a fit actually used where the store decided (e.g. no proxies)
+            used = group[f"{params}_used"]
+            configs = [{**c, **u} if isinstance(u, Mapping) else c for c, u in zip(configs, used, strict=True)]
         fixed: dict[str, Any] = {}
         varying = []
         for key in sorted(set().union(*configs)):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,19 @@ from predictbench.benchmarks.store import MetricRef
 from predictbench.predictors.base import Predictor
 from predictbench.rng import spawn
 from predictbench.studies.metrics import all_metrics
-from predictbench.studies.results import ResultsFile, read_results, store_provenance
+from predictbench.studies.results import (
+    CELL_FIELDS,
+    ResultsFile,
+    check_settings,
+    read_results,
+    store_digest,
+    store_provenance,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TRAIN_SIZES = (5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000)
-ID_FIELDS = ("study", "benchmark", "predictor", "target", "train_size", "test_size", "seed")
+ID_FIELDS = CELL_FIELDS["predictor"]
 Progress = Callable[[int, int, str], None]
 
 
@@ -104,11 +112,38 @@ class PredictorStudy:
         sizes = list(self.train_sizes)
         if not sizes or min(sizes) < 2:
             raise ValueError(f"train sizes must be >= 2, got {sizes}")
-        available = len(self.bench) - self.test_size
-        if max(sizes) > available:
-            raise ValueError(f"train size {max(sizes)} exceeds the {available} cells left after the test set")
         if self.test_size < 20:
             raise ValueError(f"test_size must be >= 20 for precision@20, got {self.test_size}")
+        target = self.target_ref()
+        finite = int(np.isfinite(self.bench.column(target.metric, fidelity=target.fidelity)).sum())
+        if max(sizes) > finite - self.test_size:
+            raise ValueError(
+                f"train size {max(sizes)} exceeds the {max(finite - self.test_size, 0)} cells left for training: "
+                f"{finite} of {len(self.bench)} cells of {self.bench.name} have a finite {target.metric}@"
+                f"{target.fidelity}, minus test_size={self.test_size}"
+            )
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """Per predictor label, what its records must agree on (see :func:`.results.check_settings`)."""
+        digest = store_digest(self.bench)
+        return {
+            label: {"component": type(p).__name__, "params": p.get_params(), "store_sha256": digest}
+            for label, p in self.predictors.items()
+        }
+
+    @contextmanager
+    def recording(self) -> Iterator[tuple[ResultsFile, set[tuple[Any, ...]]]]:
+        """Hold the results file for this run (:meth:`ResultsFile.locked`); yield it and the cells it holds.
+
+        Raises :class:`~predictbench.studies.results.SettingsMismatchError` when it holds a predictor label of
+        this study recorded with other params or another store.
+        """
+        out = ResultsFile(self.results)
+        with out.locked():
+            check_settings(
+                out.path, out.records(), "predictor", self.settings(), study=self.name, benchmark=self.bench.name
+            )
+            yield out, out.done(ID_FIELDS)
 
     def cells(self) -> list[tuple[str, int, int]]:
         return [(p, n, s) for s in self.seed_list for n in self.train_sizes for p in self.predictors]
@@ -119,8 +154,16 @@ class PredictorStudy:
         bench, target = self.bench, self.target_ref()
         values = bench.column(target.metric, fidelity=target.fidelity)
         scores = bench.metric(target.metric).to_score(values)
-        out = ResultsFile(self.results)
-        done = out.done(ID_FIELDS)
+        with self.recording() as (out, done):
+            self._run_cells(out, done, target, scores, progress)
+        frame = read_results(self.results)
+        return frame[(frame["study"] == self.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)
+
+    def _run_cells(
+        self, out: ResultsFile, done: set[tuple[Any, ...]], target: MetricRef, scores: np.ndarray,
+        progress: Progress | None,
+    ) -> None:  # fmt: skip
+        bench = self.bench
         store = store_provenance(bench)
         cells = self.cells()
         splits: dict[int, Split] = {}
@@ -140,8 +183,6 @@ class PredictorStudy:
             out.append(record)
             if progress:
                 progress(position, len(cells), f"{name} n={n} seed={seed} tau={record['kendall_tau']:.3f}")
-        frame = read_results(self.results)
-        return frame[(frame["study"] == self.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)
 
     def _run_cell(
         self, name: str, train: np.ndarray, test: np.ndarray, scores: np.ndarray, seed: int
@@ -167,4 +208,7 @@ class PredictorStudy:
                 "store_created": bench.meta.provenance.get("created", ""),
             }
         )
+        used = getattr(predictor, "params_used_", None)  # settings the store decided (e.g. no proxies to use)
+        if used:
+            record["params_used"] = dict(used)
         return record

@@ -25,12 +25,12 @@ from predictbench.benchmarks.store import MetricRef
 from predictbench.oracle import Oracle
 from predictbench.rng import spawn
 from predictbench.search import run_search
-from predictbench.studies.results import ResultsFile, read_results, store_provenance
+from predictbench.studies.results import CELL_FIELDS, ResultsFile, check_settings, read_results, store_provenance
 from predictbench.validation import check_int
 
 log = logging.getLogger(__name__)
 
-ID_FIELDS = ("study", "benchmark", "config", "budget", "seed")
+ID_FIELDS = CELL_FIELDS["config"]
 Progress = Callable[[int, int, str], None]
 
 
@@ -134,22 +134,25 @@ class PruningStudy:
         search, report = self._resolved()
         bench = self.bench
         out = ResultsFile(self.results)
-        done = out.done(ID_FIELDS)
         store = store_provenance(bench)
-        cells = [(label, seed) for seed in seeds for label in self.configs]
-        for position, (label, seed) in enumerate(cells, 1):
-            ident = (self.name, bench.name, label, self.budget, seed)
-            if ident in done:
+        with out.locked():
+            current = {label: {"options": options, **store} for label, options in self.configs.items()}
+            check_settings(out.path, out.records(), "config", current, study=self.name, benchmark=bench.name)
+            done = out.done(ID_FIELDS)
+            cells = [(label, seed) for seed in seeds for label in self.configs]
+            for position, (label, seed) in enumerate(cells, 1):
+                ident = (self.name, bench.name, label, self.budget, seed)
+                if ident in done:
+                    if progress:
+                        progress(position, len(cells), f"{label} seed={seed} (recorded)")
+                    continue
+                record = run_pruning(
+                    bench, self.configs[label], budget=self.budget, seed=seed, search=search, report=report
+                )
+                record.update(dict(zip(ID_FIELDS, ident, strict=True)))
+                record.update(store)
+                out.append(record)
                 if progress:
-                    progress(position, len(cells), f"{label} seed={seed} (recorded)")
-                continue
-            record = run_pruning(
-                bench, self.configs[label], budget=self.budget, seed=seed, search=search, report=report
-            )
-            record.update(dict(zip(ID_FIELDS, ident, strict=True)))
-            record.update(store)
-            out.append(record)
-            if progress:
-                progress(position, len(cells), f"{label} seed={seed} final={record['final_report']:.2f}")
+                    progress(position, len(cells), f"{label} seed={seed} final={record['final_report']:.2f}")
         frame = read_results(self.results)
         return frame[(frame["study"] == self.name) & (frame["benchmark"] == bench.name)].reset_index(drop=True)

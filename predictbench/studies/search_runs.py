@@ -3,14 +3,18 @@
 SearchStudy and MultiObjectiveStudy share this skeleton. A run is identified by its :class:`RunId` (study,
 benchmark, searcher label, budget, seed); the runs the results file already holds are skipped; the others run in
 this process, or on an executor (:mod:`predictbench.studies.engines`) whose workers load the benchmark by name, once
-per process; the calling process alone appends each finished record, stamped with its id fields.
+per process; the calling process alone appends each finished record, stamped with its id fields, while it holds
+the results file (:meth:`~predictbench.studies.results.ResultsFile.locked`). Records of a label recorded with
+other settings (searcher, options, store) are refused, never counted as done
+(:func:`~predictbench.studies.results.check_settings`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,7 +22,7 @@ import pandas as pd
 
 from predictbench.benchmarks import TabularBenchmark, load
 from predictbench.studies.engines import open_executor
-from predictbench.studies.results import ResultsFile, read_results
+from predictbench.studies.results import ResultsFile, check_settings, read_results
 
 Progress = Callable[[int, int, str], None]
 Record = dict[str, Any]
@@ -50,6 +54,15 @@ def searcher_spec(searchers: SearcherSpecs, label: str) -> tuple[str, dict[str, 
     if isinstance(spec, tuple):
         return spec[0], dict(spec[1])
     return label, dict(spec)
+
+
+def grid_settings(searchers: SearcherSpecs, store_sha256: str) -> dict[str, dict[str, Any]]:
+    """Per label, what its records must agree on: the searcher, its options and the store digest."""
+    out = {}
+    for label in searchers:
+        name, options = searcher_spec(searchers, label)
+        out[label] = {"component": name, "options": options, "store_sha256": store_sha256}
+    return out
 
 
 def as_benchmark(benchmark: str | TabularBenchmark, root: str | Path | None) -> TabularBenchmark:
@@ -98,6 +111,9 @@ class RunGrid:
         Called as ``progress(finished, total, message)`` after each run.
     extra
         Fields added to every record (e.g. the store's provenance).
+    settings
+        Per label, the settings its recorded runs must have (:func:`grid_settings`); a results file holding a
+        label of this study with others raises :class:`~predictbench.studies.results.SettingsMismatchError`.
 
     Examples
     --------
@@ -114,17 +130,34 @@ class RunGrid:
         summary: Callable[[Record], str],
         progress: Progress | None = None,
         extra: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.out = ResultsFile(results)
-        done = self.out.done(ID_FIELDS)
-        self.todo = [run for run in runs if run not in done]
-        self.total = len(runs)
-        self.finished = self.total - len(self.todo)
+        self.runs = list(runs)
+        self.settings = dict(settings or {})
+        self.total = len(self.runs)
+        self._pending()
         self.summary = summary
         self.progress = progress
         self.extra = dict(extra or {})
         if progress and self.finished:  # a resumed grid starts at what is recorded, not at 0/N
             progress(self.finished, self.total, f"{self.finished} recorded before")
+
+    def _pending(self) -> None:
+        """Read what the results file holds: check its settings, set ``todo`` and ``finished``."""
+        records = self.out.records()
+        for study, benchmark in {(run.study, run.benchmark) for run in self.runs}:
+            check_settings(self.out.path, records, "searcher", self.settings, study=study, benchmark=benchmark)
+        done = self.out.done(ID_FIELDS)
+        self.todo = [run for run in self.runs if run not in done]
+        self.finished = self.total - len(self.todo)
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        """Hold the results file while running; what is pending is read again under the lock."""
+        with self.out.locked():
+            self._pending()
+            yield
 
     def record(self, run: Sequence[Any], record: Record) -> None:
         """Append a finished run's record with its id fields (and ``extra``); report progress."""
@@ -138,19 +171,20 @@ class RunGrid:
 
     def run_here(self, execute: Callable[[RunId], Record]) -> None:
         """Run every pending run in this process, in grid order: ``execute(run)`` returns its record."""
-        for run in self.todo:
-            self.record(run, execute(run))
+        with self._holding():
+            for run in self.todo:
+                self.record(run, execute(run))
 
     def run_in_workers(
         self,
         worker: Callable[[Any], tuple[Sequence[Any], Record]],
-        args: Iterable[Any],
+        make_args: Callable[[RunId], Any],
         *,
         engine: str | Executor,
         jobs: int,
         address: str | None,
     ) -> None:
-        """Submit ``worker(a)`` for every ``a`` to the engine's executor; record each ``(run, record)`` it returns."""
-        with open_executor(engine, jobs, address) as pool:
-            for future in as_completed([pool.submit(worker, a) for a in args]):
+        """Submit ``worker(make_args(run))`` for every pending run; record each ``(run, record)`` it returns."""
+        with self._holding(), open_executor(engine, jobs, address) as pool:
+            for future in as_completed([pool.submit(worker, make_args(run)) for run in self.todo]):
                 self.record(*future.result())

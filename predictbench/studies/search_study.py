@@ -21,7 +21,7 @@ import pandas as pd
 from predictbench import __version__
 from predictbench.benchmarks import TabularBenchmark
 from predictbench.benchmarks.store import MetricRef
-from predictbench.oracle import Oracle
+from predictbench.oracle import Oracle, check_budget, check_search_metric
 from predictbench.rng import spawn
 from predictbench.search import make_searcher, run_search
 from predictbench.studies import search_runs
@@ -146,28 +146,39 @@ class SearchStudy:
             raise ValueError(f"{bench.name}: declare search_metric and report_metric for this benchmark")
         return search, report
 
-    def run(self, progress: search_runs.Progress | None = None) -> pd.DataFrame:
-        if self.budget < 1:
-            raise ValueError(f"budget must be >= 1, got {self.budget}")
-        seeds = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+    def check(self) -> tuple[MetricRef, MetricRef]:
+        """The search and report metrics, after refusing what no run could do (ValueError): a budget beyond the
+        table's cells, or a test metric as the search signal of the table Oracle."""
         search, report = self._resolved()
+        check_budget(self.bench, self.budget)
+        if self.oracle_factory is None:
+            check_search_metric(self.bench, search.metric)
+        return search, report
+
+    def run(self, progress: search_runs.Progress | None = None) -> pd.DataFrame:
+        search, report = self.check()
+        seeds = list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
         bench = self.bench
+        store = store_provenance(bench)
         grid = search_runs.RunGrid(
             self.results,
             search_runs.grid_runs(self.name, bench.name, self.searchers, self.budget, seeds),
             summary=lambda record: f"final={record['final_report']:.2f}",
             progress=progress,
-            extra=store_provenance(bench),
+            extra=store,
+            settings=search_runs.grid_settings(self.searchers, store["store_sha256"]),
         )
         in_workers = search_runs.runs_in_workers(self.benchmark, self.engine, self.jobs, self.address)
         if in_workers and self.oracle_factory is None and grid.todo:
             root = search_runs.worker_root(bench, self.root)
             specs = {label: search_runs.searcher_spec(self.searchers, label) for label in self.searchers}
-            args = [
-                (run, bench.name, root, *specs[run.searcher], self.budget, run.seed, search, report)
-                for run in grid.todo
-            ]
-            grid.run_in_workers(_worker, args, engine=self.engine, jobs=self.jobs, address=self.address)
+            grid.run_in_workers(
+                _worker,
+                lambda run: (run, bench.name, root, *specs[run.searcher], self.budget, run.seed, search, report),
+                engine=self.engine,
+                jobs=self.jobs,
+                address=self.address,
+            )
         else:
             grid.run_here(
                 lambda run: run_one(

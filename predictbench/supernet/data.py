@@ -19,9 +19,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from predictbench.rng import spawn
 
-__all__ = ["ImageData", "batches", "digits", "image_data", "with_random_labels"]
+__all__ = ["ImageData", "batches", "dataset_size", "digits", "image_data", "with_random_labels"]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -49,9 +49,14 @@ class ImageData:
 
     def __repr__(self) -> str:
         return (
-            f"ImageData({self.name!r}, train={len(self.train)}, valid={len(self.valid)}, "  # type: ignore[arg-type]
+            f"ImageData({self.name!r}, train={dataset_size(self.train)}, valid={dataset_size(self.valid)}, "
             f"classes={self.num_classes}, shape={self.image_shape})"
         )
+
+
+def dataset_size(dataset: Dataset[Any]) -> int:
+    """The number of items of a map-style ``dataset`` (torch's ``Dataset`` type declares no ``__len__``)."""
+    return len(cast(Sized, dataset))
 
 
 def _check_positive(label: str, value: Any) -> int:
@@ -145,7 +150,7 @@ def image_data(train: Dataset[Any], valid: Dataset[Any], *, num_classes: int, na
 def with_random_labels(data: ImageData, seed: int) -> ImageData:
     """The same images with labels drawn uniformly at random (fixed per image by ``seed``), as RLNAS trains."""
     rng = spawn(seed, "random-labels")
-    n = len(data.train)  # type: ignore[arg-type]
+    n = dataset_size(data.train)
     labels = torch.from_numpy(rng.integers(0, data.num_classes, size=n).astype(np.int64))
     if isinstance(data.train, TensorDataset):
         train: Dataset[Any] = TensorDataset(data.train.tensors[0], labels)
@@ -168,7 +173,7 @@ class _Relabelled(Dataset[Any]):
 
 def batches(dataset: Dataset[Any], batch_size: int, order: np.ndarray | None = None) -> Iterator[Batch]:
     """Mini-batches ``(images, labels)`` in ``order`` (default: dataset order); TensorDatasets are sliced directly."""
-    n = len(dataset)  # type: ignore[arg-type]
+    n = dataset_size(dataset)
     rows = np.arange(n) if order is None else np.asarray(order)
     if isinstance(dataset, TensorDataset):
         images, labels = dataset.tensors[0], dataset.tensors[1]

@@ -29,7 +29,7 @@ from torch import nn
 from predictbench.predictors.gcn import cosine_lr, torch_threads
 from predictbench.rng import spawn
 from predictbench.spaces.nb201 import NUM_EDGES, NUM_OPS, OPS, NB201Space
-from predictbench.supernet.data import ImageData, batches
+from predictbench.supernet.data import ImageData, batches, dataset_size
 from predictbench.supernet.model import NB201Supernet
 from predictbench.supernet.trainer import TrainConfig, weight_step
 from predictbench.types import Arch
@@ -144,7 +144,7 @@ def bilevel_search(
         arch_optimizer = torch.optim.Adam(
             [alpha], lr=config.arch_lr, betas=(0.5, 0.999), weight_decay=config.arch_weight_decay
         )
-        n_train = len(data.train)  # type: ignore[arg-type]
+        n_train = dataset_size(data.train)
         steps_per_epoch = -(-n_train // config.batch_size)
         total = epochs * steps_per_epoch
         valid_batches = _cycle(data.valid, config.batch_size, seed, "valid")

@@ -26,7 +26,7 @@ import numpy as np
 
 from predictbench.benchmarks import TabularBenchmark
 from predictbench.benchmarks.store import SEED_MEAN, MetricRef
-from predictbench.oracle import Oracle, Query
+from predictbench.oracle import Oracle, Query, key_rows
 from predictbench.supernet.adapter import SupernetAdapter, check_scores
 from predictbench.types import Arch, BudgetExhausted
 
@@ -82,7 +82,9 @@ class SupernetOracle(Oracle):
             )
         if not isinstance(setup_seconds, (int, float)) or setup_seconds < 0 or math.isnan(setup_seconds):
             raise ValueError(f"setup_seconds must be a non-negative number, got {setup_seconds!r}")
-        self._benchmark = benchmark
+        self._space = benchmark.space
+        self._name = benchmark.name
+        self._rows = key_rows(benchmark)
         self.adapter = adapter
         label = name or str(getattr(adapter, "name", type(adapter).__name__))
         epochs = fidelity if fidelity is not None else int(getattr(adapter, "epochs_", 0))
@@ -115,7 +117,8 @@ class SupernetOracle(Oracle):
             planned += self._cost(arch)
             new.append(arch)
         if new:
-            self._benchmark.codes(new)  # OutOfSpaceError for cells the table lacks
+            for arch in new:
+                self._row(arch)  # OutOfSpaceError for cells the table lacks
             values = check_scores(self.adapter.score(new), len(new), repr(self.adapter))
             for arch, value in zip(new, values, strict=True):
                 if not self.history:

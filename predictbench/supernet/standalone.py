@@ -25,7 +25,7 @@ import torch
 from predictbench.predictors.gcn import cosine_lr, torch_threads
 from predictbench.proxies.networks import build_nb201
 from predictbench.rng import spawn
-from predictbench.supernet.data import ImageData, batches
+from predictbench.supernet.data import ImageData, batches, dataset_size
 from predictbench.supernet.trainer import TrainConfig
 from predictbench.types import Arch
 
@@ -54,7 +54,7 @@ def _train_one(
         seed=int(spawn(seed, "standalone", arch.key, "init").integers(2**31)),
     ).to(device)
     optimizer = config.optimizer(net.parameters())
-    n = len(data.train)  # type: ignore[arg-type]
+    n = dataset_size(data.train)
     steps_per_epoch = -(-n // config.batch_size)
     net.train()
     for epoch in range(epochs):

@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 from predictbench.paths import atomic_path
 from predictbench.predictors.gcn import cosine_lr
 from predictbench.rng import spawn
-from predictbench.supernet.data import batches
+from predictbench.supernet.data import batches, dataset_size
 from predictbench.types import DataFormatError
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def train_supernet(
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     config = config or TrainConfig()
-    n = len(train)  # type: ignore[arg-type]
+    n = dataset_size(train)
     if n < 1:
         raise ValueError("the training set is empty")
     device = next(model.parameters()).device

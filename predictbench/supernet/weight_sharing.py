@@ -37,7 +37,7 @@ from predictbench.rng import spawn
 from predictbench.spaces import SearchSpace
 from predictbench.spaces.nb201 import NUM_EDGES, NUM_OPS
 from predictbench.supernet.adapter import check_archs
-from predictbench.supernet.data import ImageData, batches, digits
+from predictbench.supernet.data import ImageData, batches, dataset_size, digits
 from predictbench.supernet.model import NB201Supernet
 from predictbench.supernet.scoring import PathScore, evaluate_path
 from predictbench.supernet.trainer import PathSampler, TrainConfig, TrainLog, train_supernet
@@ -367,10 +367,10 @@ class NB201WeightSharing(SupernetBase):
         self, space: SearchSpace, data: ImageData, model: NB201Supernet, seed: int, epochs: int, trace: TrainLog
     ) -> None:
         super()._set_fitted(space, data, model, seed, epochs, trace)
-        n_train = len(data.train)  # type: ignore[arg-type]
+        n_train = dataset_size(data.train)
         rows = spawn(seed, STREAM, "calibration").permutation(n_train)[: self.calibration_images]
         self.calibration_ = list(batches(data.train, self.batch_size, rows))
-        n_valid = len(data.valid)  # type: ignore[arg-type]
+        n_valid = dataset_size(data.valid)
         count = n_valid if self.score_images is None else min(self.score_images, n_valid)
         self.scoring_ = list(batches(data.valid, max(self.batch_size, 256), np.arange(count)))
         device = self.device

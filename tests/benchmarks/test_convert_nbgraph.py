@@ -204,6 +204,7 @@ def test_all_nine_datasets_convert_with_their_counts(tmp_path: Path) -> None:
         assert np.isfinite(bench.column("test_perf")).all()
 
 
+@pytest.mark.torch  # the GCN predictor
 def test_predictors_and_searchers_run_unchanged(nbgraph_root: Path) -> None:
     from scipy.stats import kendalltau
 

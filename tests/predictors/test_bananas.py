@@ -14,6 +14,9 @@ from predictbench.predictors.bananas import BananasPredictor
 from predictbench.testing import toy_benchmark
 from predictbench.types import NotFittedError
 
+# every BANANAS member is a torch MLP
+pytestmark = pytest.mark.torch
+
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> TabularBenchmark:

@@ -30,7 +30,7 @@ def _tau(model: Any, X: Any, y: np.ndarray) -> float:
     return float(kendalltau(model.predict(X), y).statistic)
 
 
-@pytest.mark.parametrize(("name", "params"), [("rf", {}), ("mlp", {"epochs": 30})])
+@pytest.mark.parametrize(("name", "params"), [("rf", {}), pytest.param("mlp", {"epochs": 30}, marks=pytest.mark.torch)])
 def test_learner_ranks_a_learnable_target(name: str, params: dict[str, Any]) -> None:
     X, y = _data()
     model = make_predictor(name, **params).fit(X[:300], y[:300])
@@ -38,7 +38,12 @@ def test_learner_ranks_a_learnable_target(name: str, params: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize(
-    ("name", "params"), [("rf", {}), ("mlp", {"epochs": 30}), ("mlp", {"encoding": "path", "epochs": 30})]
+    ("name", "params"),
+    [
+        ("rf", {}),
+        pytest.param("mlp", {"epochs": 30}, marks=pytest.mark.torch),
+        pytest.param("mlp", {"encoding": "path", "epochs": 30}, marks=pytest.mark.torch),
+    ],
 )
 def test_learner_ranks_nb201_cells(bench: TabularBenchmark, name: str, params: dict[str, Any]) -> None:
     keys = bench.keys()
@@ -85,6 +90,7 @@ def test_mlp_rejects_bad_parameters(params: dict[str, Any], message: str) -> Non
         MLPPredictor(**params).fit(X, y)
 
 
+@pytest.mark.torch
 def test_mlp_is_deterministic_and_seeded() -> None:
     X, y = _data(100)
     a = MLPPredictor(epochs=5, seed=1).fit(X, y).predict(X)
@@ -92,6 +98,7 @@ def test_mlp_is_deterministic_and_seeded() -> None:
     assert not np.array_equal(a, MLPPredictor(epochs=5, seed=2).fit(X, y).predict(X))
 
 
+@pytest.mark.torch
 def test_mlp_leaves_global_random_and_thread_state_alone() -> None:
     import torch
 
@@ -104,6 +111,7 @@ def test_mlp_leaves_global_random_and_thread_state_alone() -> None:
     assert torch.get_num_threads() == threads
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("loss", ["mse", "mae"])
 def test_mlp_standardises_the_target(loss: str) -> None:
     X, y = _data(120)
@@ -112,6 +120,7 @@ def test_mlp_standardises_the_target(loss: str) -> None:
     assert np.allclose(large, 1e6 * small + 1e9, rtol=1e-5)
 
 
+@pytest.mark.torch
 def test_mlp_rejects_wrong_feature_count() -> None:
     X, y = _data(40)
     model = MLPPredictor(epochs=2).fit(X, y)

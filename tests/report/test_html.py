@@ -22,7 +22,7 @@ import predictbench as pb
 from predictbench.predictors.baselines import RandomPredictor, RidgePredictor
 from predictbench.report import predictor_report, search_report
 from predictbench.studies import PredictorStudy, read_results
-from predictbench.studies.results import store_provenance, store_sha256
+from predictbench.studies.results import store_digest, store_provenance
 from predictbench.studies.search_study import SearchStudy
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -168,7 +168,7 @@ def test_significance_and_provenance_in_both_formats(predictor_dir: Path, bench:
     auc = {name: (tau[name, 10] + tau[name, 40]) / 2 for name in (first, second)}  # trapezoid over 2 log-sizes
     expected = stats.wilcoxon(auc[first] - auc[second])
     assert test[1][4] == f"{expected.statistic:.1f}" and test[1][5] == f"{expected.pvalue:.3g}"
-    digest = store_sha256(bench.path)
+    digest = store_digest(bench)
     assert f"- store sha256 (nb201-analog/cifar10): `{digest}`" in markdown and digest in shown
     assert "- seeds: 0..5 (6 seeds)" in markdown and "0..5 (6 seeds)" in shown
     assert re.search(r"^- command: `.*pytest.*`$", markdown, flags=re.MULTILINE)

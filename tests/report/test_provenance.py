@@ -1,31 +1,25 @@
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import predictbench as pb
 from predictbench.report.provenance import component_configs, provenance_facts
-from predictbench.studies.results import ResultsFile, command_line, read_results, store_sha256
+from predictbench.studies.results import ResultsFile, command_line, read_results, store_digest
+from predictbench.testing import toy_benchmark
 
 
-def test_store_hash_is_stable_and_sees_changes(tmp_path: Path) -> None:
-    store = tmp_path / "toy"
-    store.mkdir()
-    (store / "meta.json").write_text('{"name": "toy"}')
-    (store / "results.parquet").write_bytes(b"\x00\x01")
-    first = store_sha256(store)
-    assert first == store_sha256(store) and len(first) == 64
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for name in ("meta.json", "results.parquet"):
-        (copy / name).write_bytes((store / name).read_bytes())
-    assert store_sha256(copy) == first  # content, not location
-    (store / "results.parquet").write_bytes(b"\x00\x02\x03")
-    assert store_sha256(store) != first
-    with pytest.raises(FileNotFoundError, match="no store files"):
-        store_sha256(tmp_path / "missing")
+def test_store_digest_is_the_content_digest_and_ignores_location(tmp_path: Path) -> None:
+    bench = toy_benchmark(tmp_path / "a", n=40)
+    digest = store_digest(bench)
+    assert digest == bench.meta.content_sha256 and len(digest) == 64
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    assert store_digest(pb.load(bench.name, root=tmp_path / "b")) == digest  # content, not location
+    assert store_digest(toy_benchmark(tmp_path / "c", n=40, seed=1)) != digest  # other cells, other digest
 
 
 def test_records_are_stamped_with_time_and_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,6 +124,7 @@ def test_search_study_runs_it_with_json_options(toy: TabularBenchmark, tmp_path:
     assert len(frame) == 2 and (frame["queries"] == 10).all()
 
 
+@pytest.mark.torch  # optuna's GPSampler is written in torch
 def test_gp_sampler_runs(toy: TabularBenchmark) -> None:
     search, oracle = _run(toy, budget=5, n_bo_trials=3, sampler="gp", n_startup_trials=2)
     assert len(search.trials) == 3 and oracle.queries == 5

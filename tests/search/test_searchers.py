@@ -12,12 +12,17 @@ from predictbench.search.evolution import RegularizedEvolution
 from predictbench.studies.search_study import SearchStudy
 
 
+def _needs_torch(name: str) -> object:
+    """The comparator searcher trains a torch comparator network: it runs where torch is installed."""
+    return pytest.param(name, marks=pytest.mark.torch) if name == "comparator" else name
+
+
 @pytest.fixture
 def bench(analog_root: Path) -> pb.benchmarks.TabularBenchmark:
     return pb.load("nb201-analog/cifar10", root=analog_root)
 
 
-@pytest.mark.parametrize("name", SEARCHERS.names())
+@pytest.mark.parametrize("name", [_needs_torch(name) for name in SEARCHERS.names()])
 def test_searchers_spend_the_budget_on_distinct_cells_deterministically(
     name: str, bench: pb.benchmarks.TabularBenchmark
 ) -> None:

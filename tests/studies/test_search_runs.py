@@ -30,7 +30,7 @@ def test_grid_skips_recorded_runs_and_stamps_id_fields(tmp_path: Path) -> None:
     assert again.todo == runs[2:] and again.finished == 2 and again.total == 4
     assert messages[-1] == "2/4 2 recorded before"  # a resumed bar starts at what is done
     with ThreadPoolExecutor(2) as pool:
-        again.run_in_workers(_worker, again.todo, engine=pool, jobs=1, address=None)
+        again.run_in_workers(_worker, lambda run: run, engine=pool, jobs=1, address=None)
     lines = [json.loads(line) for line in results.read_text().splitlines()]
     assert sorted(tuple(line[f] for f in ID_FIELDS) for line in lines) == sorted(runs)
     assert [line.get("x") for line in lines] == [1, 1, None, None]

@@ -481,7 +481,9 @@ def declare_metric(name: str, dataset: str) -> Metric:
     for suffix, spec, what in patterns:
         if name.endswith(suffix):
             prefix = name[: -len(suffix)]
-            return Metric(name, description=f"{what} {_split_description(dataset, prefix)}", **spec)
+            test = suffix in ("_acc", "_loss") and prefix in ("test", "valtest")  # valtest: x-valid + x-test
+            description = f"{what} {_split_description(dataset, prefix)}"
+            return Metric(name, description=description, split="test" if test else None, **spec)
     raise DataFormatError(f"no declaration for metric column {name!r}")
 
 

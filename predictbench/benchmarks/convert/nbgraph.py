@@ -194,7 +194,9 @@ def metrics_for(dataset: str) -> dict[str, Metric]:
         "valid_perf": Metric(
             "valid_perf", True, "fraction", "objective", 0.0, 1.0, f"validation {score} on {where} ({mean})"
         ),
-        "test_perf": Metric("test_perf", True, "fraction", "objective", 0.0, 1.0, f"test {score} on {where} ({mean})"),
+        "test_perf": Metric(
+            "test_perf", True, "fraction", "objective", 0.0, 1.0, f"test {score} on {where} ({mean})", "test"
+        ),
         "latency": Metric("latency", False, "s", "cost", 0.0, None, f"latency on {where} as recorded by the benchmark"),
         "params": Metric("params", False, "M", "cost", 0.0, None, "number of parameters (millions)"),
     }

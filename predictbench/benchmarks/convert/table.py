@@ -75,7 +75,7 @@ import pandas as pd
 
 from predictbench.benchmarks.convert.base import is_current, require_file
 from predictbench.benchmarks.store import SEED_MEAN, MetricRef, StoreMeta, provenance, write_store
-from predictbench.paths import data_root, file_sha256
+from predictbench.paths import check_store_name, data_root, file_sha256, store_folder
 from predictbench.spaces import get_space
 from predictbench.types import DataFormatError, Metric, OutOfSpaceError
 
@@ -380,6 +380,10 @@ class TableSpec:
             value = getattr(self, attr)
             if not isinstance(value, str) or not value:
                 raise DataFormatError(f"table spec: {attr!r} must be a non-empty string, got {value!r}")
+        try:
+            check_store_name(self.name)
+        except ValueError as exc:
+            raise DataFormatError(f"table spec: 'name': {exc}") from None
         if not self.metrics and not self.proxies:
             raise DataFormatError(f"table spec {self.name!r}: declare at least one metric or proxy")
         if not self.task:
@@ -981,7 +985,7 @@ def convert_spec(
     path = require_file(Path(spec.source), "table")
     _table_format(path)
     root = Path(root) if root is not None else data_root()
-    dest = root / spec.name
+    dest = store_folder(root, spec.name)
     inputs = {path.name: file_sha256(path), "(declaration)": spec.digest()}
     if not force and is_current(dest, CONVERTER, VERSION, inputs):
         log.info("%s is up to date (same table and declaration); skipping", dest)
