@@ -2,9 +2,11 @@
 
 Each search space owns its encodings: it offers ``encoding_names()``, ``feature_names(name)``,
 ``encode(name, archs_or_keys)`` and ``graph_arrays(archs_or_keys)`` (see :class:`EncodableSpace`),
-and this module dispatches to it, so a new space plugs in by implementing those four methods. The
-generic numpy helpers (:func:`one_hot`, :func:`adjops_features`) are shared by the spaces. Torch and
-torch-geometric are imported only inside :func:`to_pyg`, at the GCN boundary.
+and this module dispatches to it, so a new space plugs in by implementing those four methods. Encodings
+computed from any space's graphs by a module of their own are registered in :data:`GRAPH_ENCODINGS`
+(``"graf"``: GRAF neural graph features, :mod:`predictbench.graf`) and offered for every space they
+support. The generic numpy helpers (:func:`one_hot`, :func:`adjops_features`) are shared by the spaces.
+Torch and torch-geometric are imported only inside :func:`to_pyg`, at the GCN boundary.
 
 Examples
 --------
@@ -23,13 +25,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 
-from predictbench.registry import unknown_name
+from predictbench.registry import Registry, unknown_name
 from predictbench.types import Arch
 
 if TYPE_CHECKING:
     from predictbench.spaces.base import SearchSpace
 
 __all__ = [
+    "GRAPH_ENCODINGS",
     "EncodableSpace",
     "adjops_features",
     "encode",
@@ -41,6 +44,11 @@ __all__ = [
 ]
 
 ArchLike: TypeAlias = "Arch | str"
+
+#: Encodings computed from a space's graphs outside the space: name -> object with ``supports(space)``,
+#: ``feature_names(space)`` and ``encode(space, archs_or_keys)``.
+GRAPH_ENCODINGS = Registry("graph encoding")
+GRAPH_ENCODINGS.register("graf", "predictbench.graf:GRAF")
 
 
 @runtime_checkable
@@ -71,21 +79,34 @@ def _resolve(space: SearchSpace | EncodableSpace | str) -> EncodableSpace:
     return space
 
 
+def _names(space: EncodableSpace) -> list[str]:
+    own = list(space.encoding_names())
+    return own + [name for name in GRAPH_ENCODINGS if name not in own and GRAPH_ENCODINGS.get(name).supports(space)]
+
+
 def _check_name(space: EncodableSpace, name: str) -> None:
-    names = list(space.encoding_names())
+    names = _names(space)
     if name not in names:
         raise unknown_name(f"encoding of space {space.name!r}", name, names)
 
 
+def _graph_encoding(space: EncodableSpace, name: str) -> Any | None:
+    """The registered graph encoding ``name`` when the space does not define that name itself."""
+    return GRAPH_ENCODINGS.get(name) if name in GRAPH_ENCODINGS and name not in space.encoding_names() else None
+
+
 def encoding_names(space: SearchSpace | EncodableSpace | str) -> tuple[str, ...]:
-    """The encodings ``space`` (an instance or a registered name) offers."""
-    return tuple(_resolve(space).encoding_names())
+    """The encodings ``space`` (an instance or a registered name) offers, its own then graph encodings."""
+    return tuple(_names(_resolve(space)))
 
 
 def feature_names(space: SearchSpace | EncodableSpace | str, name: str) -> list[str]:
     """Column names of encoding ``name`` (length = feature dimension)."""
     resolved = _resolve(space)
     _check_name(resolved, name)
+    graph_encoding = _graph_encoding(resolved, name)
+    if graph_encoding is not None:
+        return list(graph_encoding.feature_names(resolved))
     return resolved.feature_names(name)
 
 
@@ -104,11 +125,15 @@ def encode(
         Arch values and/or benchmark keys; a single one counts as a batch of one.
     name
         Encoding name, one of :func:`encoding_names` (``"onehot"``, ``"adjops"``, ``"path"``,
-        ``"opcount"`` for NB201). Unknown names raise ``UnknownNameError``.
+        ``"opcount"``, ``"graf"`` for NB201). Unknown names raise ``UnknownNameError``.
     """
     resolved = _resolve(space)
     _check_name(resolved, name)
-    features = resolved.encode(name, archs_or_keys)
+    graph_encoding = _graph_encoding(resolved, name)
+    if graph_encoding is not None:
+        features = graph_encoding.encode(resolved, archs_or_keys)
+    else:
+        features = resolved.encode(name, archs_or_keys)
     return np.asarray(features, dtype=np.float32)
 
 

@@ -25,7 +25,7 @@ def all_archs() -> list[Arch]:
 
 
 def test_encoding_names() -> None:
-    assert enc.encoding_names("nb201") == ("onehot", "adjops", "path", "opcount")
+    assert enc.encoding_names("nb201") == ("onehot", "adjops", "path", "opcount", "graf")  # graf: a graph encoding
     assert enc.encoding_names(SPACE) == enc.encoding_names("nb201")
     assert isinstance(SPACE, enc.EncodableSpace)
 
