@@ -18,13 +18,19 @@ console = Console()
 @proxies_app.command("list")
 def proxies_list() -> None:
     """Registered proxies, their direction and meaning."""
-    from predictbench.proxies import ALIASES, DATA_FREE, PROXY_METRICS
+    from predictbench.proxies import ALIASES, DATA_FREE, NEEDS_LABELS, PROXY_METRICS, REAL_IMAGES
+
+    def data_of(name: str) -> str:
+        if name in DATA_FREE:
+            return "shape only"
+        source = "real images" if name in REAL_IMAGES else "inputs"
+        return f"{source}+labels" if name in NEEDS_LABELS else f"{source}, no labels"
 
     table = Table(title="proxies (higher = predicted better for all; see each description)")
     for column in ("name", "unit", "data", "description"):
         table.add_column(column, overflow="fold")
     for name, metric in PROXY_METRICS.items():
-        table.add_row(name, metric.unit, "shape only" if name in DATA_FREE else "images+labels", metric.description)
+        table.add_row(name, metric.unit, data_of(name), metric.description)
     console.print(table)
     console.print("aliases: " + ", ".join(f"{a} -> {n}" for a, n in ALIASES.items()))
 

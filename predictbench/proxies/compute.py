@@ -58,7 +58,7 @@ import pandas as pd
 
 from predictbench.benchmarks.store import read_store, write_proxies
 from predictbench.jsonl import open_for_append, read_records, write_line
-from predictbench.proxies import PROXY_METRICS, resolve_proxy_name
+from predictbench.proxies import DEFAULT_PROXIES, PROXY_METRICS, resolve_proxy_name
 from predictbench.types import Metric
 
 log = logging.getLogger(__name__)
@@ -332,7 +332,7 @@ def compute_store_proxies(
             f"benchmark {benchmark!r} uses space {space!r}; live proxies need a torch network "
             f"(supported spaces: {', '.join(SUPPORTED_SPACES)})"
         )
-    names = list(dict.fromkeys(resolve_proxy_name(p) for p in (proxies if proxies is not None else PROXY_METRICS)))
+    names = list(dict.fromkeys(resolve_proxy_name(p) for p in (proxies if proxies is not None else DEFAULT_PROXIES)))
     if not names:
         raise ValueError("no proxies selected")
     settings = _settings_for(

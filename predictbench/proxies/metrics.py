@@ -66,7 +66,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from predictbench.proxies import PROXY_METRICS, resolve_proxy_name
+from predictbench.proxies import DEFAULT_PROXIES, NEEDS_LABELS, PROXY_METRICS, REAL_IMAGES, resolve_proxy_name
 from predictbench.types import Arch, Metric
 
 log = logging.getLogger(__name__)
@@ -153,12 +153,20 @@ def make_batch(
     ----------
     data
         ``None``: :func:`synthetic_batch` (documented synthetic data, not real images).
+        ``"cifar10"``: real CIFAR-10 images and labels chosen from ``seed``
+        (:func:`predictbench.proxies.images.cifar10_batch`; resized for ``resolution`` 16).
         A pair ``(inputs, targets)`` of tensors or arrays: its first ``batch_size`` rows.
         A map-style dataset (``len`` and ``dataset[i] -> (image, label)``, e.g. a torchvision dataset):
         ``batch_size`` items drawn without replacement by a generator seeded from ``seed``.
     """
     if data is None:
         return synthetic_batch(batch_size, num_classes=num_classes, resolution=resolution, seed=seed)
+    if isinstance(data, str):
+        if data != "cifar10":
+            raise ValueError(f"the only named batch is 'cifar10' (the shared real images), got {data!r}")
+        from predictbench.proxies.images import cifar10_batch
+
+        return cifar10_batch(batch_size, seed=seed, resolution=resolution)
     if isinstance(data, (tuple, list)) and len(data) == 2 and not _looks_like_item(data):
         inputs = torch.as_tensor(np.asarray(data[0]) if not isinstance(data[0], torch.Tensor) else data[0])
         targets = torch.as_tensor(np.asarray(data[1]) if not isinstance(data[1], torch.Tensor) else data[1])
@@ -554,9 +562,11 @@ def compute_proxies(
     arch_or_net
         An :class:`Arch` of a space with a torch network (``nb201``, ``nb101``), or a torch module.
     proxies
-        Proxy names (aliases such as ``jacov`` allowed); default every registered proxy.
+        Proxy names (aliases such as ``jacov`` allowed); default :data:`~predictbench.proxies.DEFAULT_PROXIES`.
     data
-        See :func:`make_batch`; ``None`` draws the seeded synthetic batch.
+        See :func:`make_batch`; ``None`` draws the seeded synthetic batch, and for the proxies in
+        :data:`~predictbench.proxies.REAL_IMAGES` (zico, swap) a seeded batch of the shared real CIFAR-10
+        images (ZiCo's labels are CIFAR-10's, so it refuses ``num_classes`` other than 10).
     batch_size, num_classes, resolution
         Batch size; classifier outputs (and synthetic label range); image side (32 CIFAR, 16 ImageNet16).
     channels, cells_per_stage
@@ -567,7 +577,7 @@ def compute_proxies(
     """
     from predictbench.proxies.networks import build_network
 
-    names = [resolve_proxy_name(p) for p in (proxies if proxies is not None else PROXY_METRICS)]
+    names = [resolve_proxy_name(p) for p in (proxies if proxies is not None else DEFAULT_PROXIES)]
     started = time.perf_counter()
     if isinstance(arch_or_net, Arch):
         net: nn.Module = build_network(
@@ -582,6 +592,15 @@ def compute_proxies(
     else:
         raise TypeError(f"expected an Arch or a torch module, got {type(arch_or_net).__name__}")
     inputs, targets = make_batch(data, batch_size=batch_size, num_classes=num_classes, resolution=resolution, seed=seed)
+    real = None
+    if data is None and REAL_IMAGES.intersection(names):
+        labelled = sorted(NEEDS_LABELS.intersection(REAL_IMAGES, names))
+        if labelled and num_classes != 10:
+            raise ValueError(
+                f"{', '.join(labelled)} need labels of the network's task, but the shared real images are "
+                f"CIFAR-10 (10 classes) and num_classes={num_classes}; give a labelled batch (data=...)"
+            )
+        real = make_batch("cifar10", batch_size=batch_size, resolution=resolution, seed=seed)
     build_s = time.perf_counter() - started
     values: dict[str, float] = {}
     seconds: dict[str, float] = {}
@@ -590,9 +609,10 @@ def compute_proxies(
     for name in names:
         fn = get_proxy(name)
         t0 = time.perf_counter()
-        values[name] = float(fn(net, inputs, targets, seed=seed))
+        x, y = real if real is not None and name in REAL_IMAGES else (inputs, targets)
+        values[name] = float(fn(net, x, y, seed=seed))
         seconds[name] = time.perf_counter() - t0
-    settings = {
+    settings: dict[str, Any] = {
         "batch_size": len(inputs),
         "num_classes": num_classes,
         "resolution": int(inputs.shape[-1]),
@@ -601,4 +621,6 @@ def compute_proxies(
         "seed": seed,
         "data": "synthetic" if data is None else "user",
     }
+    if real is not None:
+        settings["real_images"] = {"file": "cifar10_subset.npz", "split": "train", "proxies": sorted(REAL_IMAGES)}
     return ProxyResult(values=values, seconds=seconds, build_s=build_s, settings=settings)
