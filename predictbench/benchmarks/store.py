@@ -609,6 +609,8 @@ def read_store(path: str | Path, *, verify: bool = True) -> Store:
 
 
 def _check_unique_keys(table: pd.DataFrame, what: str) -> None:
+    if table["key"].is_unique:  # one hash pass; only a failing table pays for finding the first duplicate
+        return
     duplicated = table["key"].duplicated()
     if duplicated.any():
         raise DataFormatError(f"duplicate key {table.loc[duplicated, 'key'].iloc[0]!r} in the {what} table")
