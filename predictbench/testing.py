@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KNOWN_INPUTS", "TOY_NAME", "TOY_PROXIES", "check_predictor", "toy_benchmark"]
+__all__ = ["KNOWN_INPUTS", "TOY_NAME", "TOY_PROXIES", "check_predictor", "check_searcher", "toy_benchmark"]
 
 #: Inputs a predictor may declare in ``needs``.
 KNOWN_INPUTS = frozenset({"features", "graphs", "proxies"})
@@ -442,3 +442,76 @@ def check_predictor(
 
 def _same_params(left: dict[str, Any], right: dict[str, Any]) -> bool:
     return set(left) == set(right) and all(_same(left[k], right[k]) for k in left)
+
+
+# ---- searcher conformance -------------------------------------------------------------------------------
+
+
+def _proposals(searcher: Any, space: Any, n: int, score: Callable[[list[Any]], Any], who: str) -> list[str]:
+    """Ask/tell ``n`` architectures in batches of 1, 2 and 3; checks each batch and returns the keys in order."""
+    keys: list[str] = []
+    sizes = [1, 2, 3]
+    while len(keys) < n:
+        want = min(sizes[len(keys) % 3], n - len(keys))
+        archs = searcher.ask(want)
+        if not 1 <= len(archs) <= want:
+            raise AssertionError(f"{who}: ask({want}) returned {len(archs)} architectures")
+        for arch in archs:
+            if not space.is_valid(arch):
+                raise AssertionError(f"{who}: proposed {arch!r}, which is not in the space")
+            if arch.key in keys:
+                raise AssertionError(f"{who}: proposed {arch.key} twice")
+            keys.append(arch.key)
+        searcher.tell(archs, score(archs))
+    return keys
+
+
+def check_searcher(
+    factory: Callable[..., Any],
+    space: Any = None,
+    *,
+    n: int = 30,
+    score: Callable[[list[Any]], Any] | None = None,
+) -> None:
+    """Check the ask/tell Searcher contract (``predictbench.search.base``) on ``space`` (default: nb201).
+
+    ``factory(space, seed=...)`` builds the searcher (a class or a function). Checked: asks return valid,
+    never-repeated architectures; the same seed proposes the same sequence and another seed a different one;
+    ``best()`` is the best told architecture; ``tell`` with mismatched lengths raises ValueError. ``score(archs)``
+    gives what ``tell`` receives (default: a deterministic number per architecture; a multi-objective searcher
+    needs a score matrix). Raises AssertionError naming the searcher and the violated rule.
+
+    Examples
+    --------
+    >>> from predictbench.search.evolution import RegularizedEvolution
+    >>> check_searcher(RegularizedEvolution)
+    """
+    from predictbench.rng import spawn
+    from predictbench.spaces import get_space
+
+    space = get_space("nb201") if space is None else space
+    who = str(getattr(factory, "__name__", factory))
+    if score is None:
+
+        def score(archs: list[Any]) -> np.ndarray:
+            return np.array([float(spawn(0, "check_searcher", a.key).random()) for a in archs])
+
+    runs = []
+    for seed in (0, 0, 1):
+        searcher = factory(space, seed=seed)
+        runs.append(_proposals(searcher, space, n, score, who))
+    if runs[0] != runs[1]:
+        raise AssertionError(f"{who}: two searchers with seed 0 proposed different architectures")
+    if runs[0] == runs[2]:
+        raise AssertionError(f"{who}: seeds 0 and 1 proposed the same {n} architectures")
+    told = dict(getattr(searcher, "scores", {}))
+    _, best_score = searcher.best()
+    if told and best_score != max(told.values()):
+        raise AssertionError(f"{who}: best() returned score {best_score}, the best told is {max(told.values())}")
+    archs = searcher.ask(2)
+    try:
+        searcher.tell(archs, np.asarray(score(archs))[:1])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"{who}: tell with {len(archs)} architectures and 1 score did not raise ValueError")

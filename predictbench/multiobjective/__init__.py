@@ -5,7 +5,7 @@ Examples
 --------
 >>> from predictbench.multiobjective import MO_SEARCHERS
 >>> MO_SEARCHERS.names()
-['nsga2', 'parego', 'random']
+['nsga2', 'parego', 'random', 'reinforce']
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ MO_SEARCHERS = Registry("multi-objective searcher")
 MO_SEARCHERS.register("random", "predictbench.multiobjective.random:MultiObjectiveRandomSearch")
 MO_SEARCHERS.register("nsga2", "predictbench.multiobjective.nsga2:NSGA2Search")
 MO_SEARCHERS.register("parego", "predictbench.multiobjective.parego:ParEGOSearch")
+MO_SEARCHERS.register("reinforce", "predictbench.search.reinforce:HardwareAwareReinforce")
 
 
 def make_mo_searcher(name: str, space: SearchSpace, *, seed: int = 0, **options: Any) -> MultiObjectiveSearcher:

@@ -19,6 +19,7 @@ SEARCHERS.register("mcts", "predictbench.search.mcts:MCTSSearch")
 SEARCHERS.register("pruned", "predictbench.search.pruning:PrunedSearch")
 SEARCHERS.register("robot", "predictbench.search.robot:RoBoTSearch")
 SEARCHERS.register("robot-plus", "predictbench.search.robot_plus:RoBoTPlusSearch")
+SEARCHERS.register("reinforce", "predictbench.search.reinforce:ReinforceSearch")
 
 
 def make_searcher(name: str, space: SearchSpace, *, seed: int = 0, **options: Any) -> Searcher:

@@ -33,7 +33,7 @@ def run(bench: pb.benchmarks.TabularBenchmark, name: str, seed: int, budget: int
 
 
 def test_registry() -> None:
-    assert MO_SEARCHERS.names() == ["nsga2", "parego", "random"]
+    assert MO_SEARCHERS.names() == ["nsga2", "parego", "random", "reinforce"]
     with pytest.raises(UnknownNameError, match="Did you mean 'nsga2'"):
         make_mo_searcher("nsga", get_space("nb201"))
 
@@ -42,6 +42,9 @@ def test_registry() -> None:
 def test_searchers_spend_the_budget_on_distinct_cells_deterministically(
     name: str, bench: pb.benchmarks.TabularBenchmark
 ) -> None:
+    if name == "reinforce":
+        pytest.skip("MnasNet's reward needs a latency or energy objective, which this store lacks "
+                    "(tests/search/test_reinforce.py covers it on HW-NAS-Bench latency)")  # fmt: skip
     keys = [[q.arch.key for q in run(bench, name, seed=3, budget=20).history] for _ in range(2)]
     assert len(keys[0]) == 20 == len(set(keys[0]))
     assert keys[0] == keys[1]
