@@ -285,16 +285,22 @@ def _build_predictors(components: Sequence[Component]) -> dict[str, Any]:
     return {c.label: make_predictor(c.name, **c.params) for c in components}
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        sizes = []
-    if not sizes or not all(2 <= size <= MAX_COUNT for size in sizes):
-        raise typer.BadParameter(
-            f"expected comma-separated training sizes in 2..{MAX_COUNT}, got {text!r}", param_hint="'--sizes'"
-        )
-    return sizes
+def _sizes(text: str) -> list[int | str]:
+    """``--sizes``: comma-separated counts (2..MAX_COUNT) or percentages of the store's cells (``0.5%``)."""
+    from predictbench.studies.splits import TrainSize
+
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    expected = f"expected comma-separated training sizes: counts in 2..{MAX_COUNT} or percentages such as 0.5%"
+    if not items:
+        raise typer.BadParameter(f"{expected}, got {text!r}", param_hint="'--sizes'")
+    for item in items:
+        try:
+            size = TrainSize.parse(item)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{expected}; {exc}", param_hint="'--sizes'") from None
+        if size.count is not None and not 2 <= size.count <= MAX_COUNT:
+            raise typer.BadParameter(f"{expected}, got {item!r}", param_hint="'--sizes'")
+    return [int(item) if item.lstrip("+-").isdigit() else item for item in items]
 
 
 @app.command()
@@ -305,10 +311,24 @@ def predict(
         typer.Option("--predictor", "-p", help="Predictor, e.g. lgbm or 'lgbm:encoding=path' (repeat; default lgbm)."),
     ] = None,
     sizes: Annotated[
-        str, typer.Option(help="Training sizes, comma-separated.")
+        str,
+        typer.Option(help="Training sizes, comma-separated: counts, or percentages of the store's cells (0.5%,1%)."),
     ] = "5,8,14,24,42,71,121,205,347,589,1000",
     seeds: Annotated[int, typer.Option(min=1, max=MAX_SEEDS, help="Number of seeds (paired splits 0..seeds-1).")] = 20,
-    test_size: Annotated[int, typer.Option(min=20, max=MAX_COUNT, help="Held-out test cells per seed.")] = 200,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            help="Test set: 'sample' (--test-size uniform cells), 'rest' (every cell not used for training) or "
+            "'all-including-train' (every cell, training cells included: the NAR-Former / NN-Former / PINAT code's).",
+        ),
+    ] = "sample",
+    twin_free: Annotated[
+        bool, typer.Option("--twin-free", help="No test cell has a functionally identical cell in the training set.")
+    ] = False,
+    test_size: Annotated[
+        int | None,
+        typer.Option(min=20, max=MAX_COUNT, help="Held-out test cells per seed (protocol 'sample'; default 200)."),
+    ] = None,
     target: Annotated[str | None, typer.Option(help="Target metric (default: the benchmark's report metric).")] = None,
     jobs: JobsOption = 1,
     results: Annotated[Path, typer.Option(help="Results file (JSON lines, appended, resumable).")] = Path(
@@ -318,23 +338,33 @@ def predict(
     name: Annotated[str, typer.Option(help="Study name recorded with each result.")] = "predictor-study",
     root: RootOption = None,
 ) -> None:
-    """Run a predictor study: predictors x training sizes x seeds, Kendall τ on held-out cells (resumable)."""
+    """Run a predictor study: predictors x training sizes x seeds, Kendall τ on test cells (resumable)."""
     from predictbench.benchmarks import load
     from predictbench.experiment_run import run_predictor_study
     from predictbench.studies import PredictorStudy
+    from predictbench.studies.splits import PROTOCOLS, check_protocol, protocol_label
 
     with _data_root(root):
         train_sizes = _sizes(sizes)
+        check_protocol(protocol)
+        if protocol != "sample" and test_size is not None:
+            raise typer.BadParameter(
+                f"applies to --protocol sample only; --protocol {protocol} tests on "
+                f"{PROTOCOLS[protocol].split(';')[0]}",
+                param_hint="'--test-size'",
+            )
         predictors = _build_predictors([_component(spec) for spec in predictor or ["lgbm"]])
         bench = load(benchmark, root=root)
         study = PredictorStudy(
             bench, predictors, results=results, train_sizes=train_sizes, seeds=seeds, test_size=test_size,
-            target=target, name=name,
+            target=target, name=name, protocol=protocol, twin_free=twin_free,
         )  # fmt: skip
+        study._validate()  # every usage error before the progress bar and before the results file is touched
         started = time.perf_counter()
         with _resumable(results):
             frame = _with_progress(f"{name} on {benchmark}", len(study.cells()), run_predictor_study, study, jobs=jobs)
         console.print(f"{len(frame)} records in {results} ({time.perf_counter() - started:.1f} s)")
+        console.print(f"test protocol: {escape(protocol_label(protocol, twin_free))}", soft_wrap=True)
         _print_predictor_board(frame)
         if report is not None:
             from predictbench.report import predictor_report
@@ -379,6 +409,7 @@ def search(
         study = SearchStudy(
             benchmark, specs, results=results, budget=budget, seeds=seeds, name=name, jobs=jobs, root=root
         )
+        study.check()  # refuse an impossible budget or a test-metric signal before any progress is shown
         started = time.perf_counter()
         with _resumable(results):
             frame = _with_progress(f"{name} on {benchmark}", seeds * len(specs), study.run)
@@ -493,7 +524,7 @@ def _grid(exp: Experiment) -> list[str]:
         p = exp.predictors
         lines.append(
             f"predictors: {', '.join(m.label for m in p.models)} x sizes {list(p.sizes)} x {len(p.seeds)} seeds, "
-            f"test size {p.test_size}, target {p.target or '(report metric)'}, jobs {p.jobs}"
+            f"{p.protocol_text()}, target {p.target or '(report metric)'}, jobs {p.jobs}"
         )
     if exp.search is not None:
         s = exp.search

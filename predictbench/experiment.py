@@ -22,9 +22,12 @@ Schema (every section optional except that at least one of ``[predictors]``, ``[
 
     [predictors]
     models = ["lgbm", "lgbm:encoding=path"]   # command-line specs, or a table (below)
-    sizes = [14, 42, 121, 347, 1000]          # training-set sizes (default: 5 .. 1000, 11 sizes)
+    sizes = [14, 42, 121, 347, 1000]          # training-set sizes: counts or "0.5%" of the store's cells
+                                              # (default: 5 .. 1000, 11 sizes)
     seeds = 20                                # a count (seeds 0..n-1) or a list of seeds
-    test_size = 200
+    protocol = "sample"                       # test set: "sample", "rest" or "all-including-train"
+    twin_free = false                         # keep functional twins of test cells out of training
+    test_size = 200                           # protocol "sample" only
     target = "test_acc@200"                   # metric[@fidelity]; default: the store's report metric
     jobs = 1                                  # local processes
 
@@ -117,11 +120,19 @@ class PredictorSection:
     """A predictor study: models x training sizes x seeds, Kendall τ on ``test_size`` held-out cells."""
 
     models: tuple[Component, ...]
-    sizes: tuple[int, ...]
+    sizes: tuple[int | str, ...]
     seeds: tuple[int, ...] = tuple(range(20))
-    test_size: int = 200
+    test_size: int | None = 200  # None: protocols without a test sample
     target: str | None = None
     jobs: int = 1
+    protocol: str = "sample"
+    twin_free: bool = False
+
+    def protocol_text(self) -> str:
+        """E.g. ``'protocol sample, test size 200'`` or ``'protocol rest, twin-free'``."""
+        twin = ", twin-free" if self.twin_free else ""
+        size = f", test size {self.test_size}" if self.test_size is not None else ""
+        return f"protocol {self.protocol}{twin}{size}"
 
 
 @dataclass(frozen=True)
@@ -371,18 +382,65 @@ def _data_hint(table: _Table) -> DataHint:
 def _predictor_section(table: _Table) -> PredictorSection:
     from predictbench.predictors import PREDICTORS
     from predictbench.studies.predictor_study import DEFAULT_TRAIN_SIZES
+    from predictbench.studies.splits import DEFAULT_TEST_SIZE
 
-    sizes = list(DEFAULT_TRAIN_SIZES)
     section = PredictorSection(
         models=table.attempt(lambda: _components(table, "models", PREDICTORS), ()),
-        sizes=tuple(table.attempt(lambda: table.int_list("sizes", default=sizes, minimum=2, maximum=MAX_COUNT), [])),
+        sizes=tuple(table.attempt(lambda: _train_sizes(table, DEFAULT_TRAIN_SIZES), [])),
         seeds=table.attempt(lambda: table.seeds("seeds"), ()),
-        test_size=table.attempt(lambda: table.integer("test_size", default=200, minimum=20, maximum=MAX_COUNT), 0),
+        test_size=table.attempt(lambda: _test_size(table), None),
         target=table.attempt(lambda: table.metric("target"), None),
         jobs=table.attempt(lambda: table.integer("jobs", default=1, minimum=1, maximum=MAX_JOBS), 1),
+        protocol=table.attempt(lambda: _protocol(table), "sample"),
+        twin_free=table.attempt(lambda: table.boolean("twin_free", default=False), False),
     )
+    if section.protocol != "sample" and section.test_size is not None:
+        table.attempt(lambda: table.fail("test_size", "no test_size with protocol " + repr(section.protocol)
+                                         + " (it tests on every cell not used for training, or every cell)",
+                                         section.test_size), None)  # fmt: skip
+    if section.protocol == "sample" and section.test_size is None:
+        section = replace(section, test_size=DEFAULT_TEST_SIZE)
+    if section.twin_free and section.protocol == "all-including-train":
+        table.attempt(lambda: table.fail("twin_free", "false with protocol 'all-including-train' (its test set "
+                                         "includes the training cells)", True), None)  # fmt: skip
     table.attempt(table.finish, None)
     return section
+
+
+def _train_sizes(table: _Table, default: tuple[int, ...]) -> list[int | str]:
+    """``sizes``: distinct counts in 2..MAX_COUNT or percentages of the store's cells such as ``"0.5%"``."""
+    from predictbench.studies.splits import TrainSize
+
+    value = table.raw("sizes", default=list(default))
+    expected = f'a non-empty list of integers in 2..{MAX_COUNT} or percentages such as "0.5%"'
+    if not isinstance(value, list) or not value:
+        table.fail("sizes", expected, value)
+    for item in value:
+        try:
+            size = TrainSize.parse(item)
+        except ValueError as exc:
+            table.fail("sizes", f"{expected} ({exc})", value)
+        if size.count is not None and not 2 <= size.count <= MAX_COUNT:
+            table.fail("sizes", expected, value)
+    if len({str(v) for v in value}) != len(value):
+        table.fail("sizes", "distinct values", value)
+    return list(value)
+
+
+def _test_size(table: _Table) -> int | None:
+    if "test_size" not in table.data:
+        table.allowed.append("test_size")
+        return None
+    return table.integer("test_size", default=0, minimum=20, maximum=MAX_COUNT)
+
+
+def _protocol(table: _Table) -> str:
+    from predictbench.studies.splits import PROTOCOLS
+
+    name = table.string("protocol", default="sample")
+    if name not in PROTOCOLS:
+        table.fail_unknown("protocol", "test protocol", name, list(PROTOCOLS))
+    return name
 
 
 def _search_section(table: _Table) -> SearchSection:
@@ -549,6 +607,12 @@ class _Table:
         if len(set(value)) != len(value):
             self.fail(key, "distinct values", value)
         return [int(v) for v in value]
+
+    def boolean(self, key: str, *, default: bool) -> bool:
+        value = self.raw(key, default=default)
+        if not isinstance(value, bool):
+            self.fail(key, "true or false", value)
+        return value
 
     def seeds(self, key: str) -> tuple[int, ...]:
         value = self.raw(key, default=20)

@@ -103,6 +103,8 @@ def predictor_study(
         results=exp.predictor_results,
         train_sizes=section.sizes,
         test_size=section.test_size,
+        protocol=section.protocol,
+        twin_free=section.twin_free,
         seeds=section.seeds,
         target=_metric(bench, section.target),
         name=exp.name,
@@ -258,7 +260,7 @@ def _predictor_cell(args: tuple[Any, ...]) -> tuple[dict[str, Any], list[tuple[s
     Returns the record and the warnings logged meanwhile, which the parent shows once per run (not once per
     worker process).
     """
-    path, label, predictor, size, seed, test_size, target, name = args
+    path, label, predictor, size, seed, test_size, target, name, protocol, twin_free = args
     with tempfile.TemporaryDirectory(prefix="predictbench-cell-") as tmp, _collected_warnings() as warned:
         results = Path(tmp) / "cell.jsonl"
         one = PredictorStudy(
@@ -270,6 +272,8 @@ def _predictor_cell(args: tuple[Any, ...]) -> tuple[dict[str, Any], list[tuple[s
             test_size=test_size,
             target=target,
             name=name,
+            protocol=protocol,
+            twin_free=twin_free,
         )
         one.run()
         (record,) = ResultsFile(results).records()
@@ -293,13 +297,13 @@ def run_predictor_study(study: PredictorStudy, *, jobs: int = 1, progress: Progr
     with study.recording() as (out, done):  # holds the results file; refuses records of other settings
         cells = study.cells()
         todo = []
+        sizes = study.sizes
         for label, size, seed in cells:
-            # the identity PredictorStudy.run records (ID_FIELDS order)
-            ident = (study.name, bench.name, label, target.metric, size, study.test_size, seed)
-            if ident not in done:
+            if study.cell_id(label, size, seed) not in done:  # the identity PredictorStudy.run records
                 todo.append(
-                    (str(bench.path), label, study.predictors[label], size, seed, study.test_size, target, study.name)
-                )
+                    (str(bench.path), label, study.predictors[label], sizes[size].text, seed, study.test_size,
+                     target, study.name, study.protocol, study.twin_free)
+                )  # fmt: skip
         finished = len(cells) - len(todo)
         if progress:
             progress(finished, len(cells), f"{finished} recorded before")

@@ -25,7 +25,7 @@ from predictbench.types import DataFormatError
 PREDICTOR, SEARCH, MULTIOBJECTIVE, PRUNING = "predictor study", "search study", "multi-objective study", "pruning study"
 #: What separates one report from another, per kind (fields of the records).
 SECTION_FIELDS = {
-    PREDICTOR: ("study", "benchmark", "target", "test_size"),
+    PREDICTOR: ("study", "benchmark", "target", "protocol", "split", "test_size"),
     SEARCH: ("study", "benchmark", "budget"),
     MULTIOBJECTIVE: ("study", "benchmark", "budget"),
 }
@@ -69,11 +69,18 @@ def results_kind(paths: Sequence[str | Path]) -> str:
 
 def sections(records: pd.DataFrame, kind: str) -> list[tuple[dict[str, Any], pd.DataFrame]]:
     """The records split by :data:`SECTION_FIELDS` of ``kind``: ``(the group's field values, its records)``."""
+    if kind == PREDICTOR and "protocol" in records:  # records older than protocols used the uniform sample
+        records = records.fillna({"protocol": "sample", "split": "uniform"})
     fields = [f for f in SECTION_FIELDS[kind] if f in records]
     return [
-        (dict(zip(fields, key, strict=True)), group.reset_index(drop=True))
+        (_shown(dict(zip(fields, key, strict=True))), group.reset_index(drop=True))
         for key, group in records.groupby(fields, sort=True, dropna=False)
     ]
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """A group's values as shown: without missing ones (protocol "rest" has no test size), whole numbers as ints."""
+    return {f: int(v) if isinstance(v, float) and v.is_integer() else v for f, v in values.items() if not pd.isna(v)}
 
 
 def _folder(values: dict[str, Any]) -> str:

@@ -1,13 +1,18 @@
-"""PredictorStudy: train predictors on growing training sets and measure ranking quality on held-out cells.
+"""PredictorStudy: train predictors on growing training sets and measure ranking quality on test cells.
 
-Protocol (paired and honest):
+Protocol (paired and honest; :mod:`.splits` holds the splits):
 
-- the cells with a finite target are shuffled by ``spawn(seed, "predictor-split", benchmark)``; the first
-  ``test_size`` form the test set and the training set of size n is the first n of the remaining cells, so the
-  split depends only on (benchmark, seed) — never on which predictors run — and training sets are nested;
+- the cells with a finite target are shuffled by ``spawn(seed, "predictor-split", benchmark)``, so the split
+  depends only on (benchmark, seed) — never on which predictors run — and training sets are nested across sizes;
+- ``protocol`` picks the test set: ``"sample"`` (default: the first ``test_size`` cells, training from the
+  others), ``"rest"`` (every cell not used for training) or ``"all-including-train"`` (every cell, training cells
+  included: the NAR-Former / NN-Former / PINAT code's protocol, labelled as such); ``twin_free=True`` keeps every
+  functional twin of a test cell out of the training set;
+- training sizes are counts or percentages of the store's cells (``"0.5%"``, rounded half up);
 - every predictor sees the same training cells, is seeded from ``spawn(seed, "predictor-fit", name, n)``;
 - metrics: Kendall tau (primary), Spearman, Pearson, MAE, RMSE, precision@10/@20, top-k regret; never abs();
-- one record per (predictor, train size, seed) is appended to the results file; a rerun skips recorded cells.
+- one record per (predictor, train size, seed) is appended to the results file; a rerun skips recorded cells;
+  records carry the protocol and split, which must agree on resume (:func:`.results.check_settings`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ from predictbench.studies.results import (
     store_digest,
     store_provenance,
 )
+from predictbench.studies.splits import (
+    DEFAULT_PROTOCOL,
+    DEFAULT_TEST_SIZE,
+    MIN_TEST_CELLS,
+    PROTOCOLS,
+    TWIN_FREE,
+    UNIFORM,
+    Split,
+    TrainSize,
+    check_protocol,
+    count_twins,
+    make_split,
+    resolve_sizes,
+    twin_classes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,28 +65,12 @@ ID_FIELDS = CELL_FIELDS["predictor"]
 Progress = Callable[[int, int, str], None]
 
 
-@dataclass(frozen=True)
-class Split:
-    train_pool: np.ndarray
-    test: np.ndarray
-
-    def train(self, n: int) -> np.ndarray:
-        return self.train_pool[:n]
-
-
-def make_split(benchmark: TabularBenchmark, target: MetricRef, seed: int, test_size: int) -> Split:
-    """The paired split of ``benchmark`` for ``seed`` (row positions into the store)."""
-    values = benchmark.column(target.metric, fidelity=target.fidelity)
-    rows = np.flatnonzero(np.isfinite(values))
-    if len(rows) <= test_size:
-        raise ValueError(f"{benchmark.name}: only {len(rows)} cells have {target.metric}; test_size={test_size}")
-    order = spawn(seed, "predictor-split", benchmark.name, target.metric, target.fidelity).permutation(rows)
-    return Split(train_pool=order[test_size:], test=order[:test_size])
-
-
 @dataclass
 class PredictorStudy:
-    """Predictors x training sizes x seeds on one benchmark.
+    """Predictors x training sizes x seeds on one benchmark, under one test protocol.
+
+    ``train_sizes`` holds counts or percentages of the store's cells (``"0.5%"``); ``test_size`` (default 200)
+    applies to ``protocol="sample"`` only; ``twin_free`` needs a space with a canonical form (NB201 / NATS-tss).
 
     Examples
     --------
@@ -74,17 +78,23 @@ class PredictorStudy:
     >>> study = PredictorStudy("nb201-analog/cifar10", {"lgbm": LGBMPredictor()},
     ...                        train_sizes=(24, 121), seeds=3, results="results.jsonl")  # doctest: +SKIP
     >>> frame = study.run()  # doctest: +SKIP
+    >>> rest = PredictorStudy("nb201/cifar10", {"lgbm": LGBMPredictor()}, train_sizes=("0.5%", "1%"),
+    ...                       protocol="rest", seeds=3, results="rest.jsonl")  # doctest: +SKIP
     """
 
     benchmark: str | TabularBenchmark
     predictors: Mapping[str, Predictor]
     results: str | Path
-    train_sizes: Sequence[int] = DEFAULT_TRAIN_SIZES
-    test_size: int = 200
+    train_sizes: Sequence[int | str] = DEFAULT_TRAIN_SIZES
+    test_size: int | None = None
     seeds: int | Sequence[int] = 20
     target: MetricRef | str | None = None
     name: str = "predictor-study"
+    protocol: str = DEFAULT_PROTOCOL
+    twin_free: bool = False
     _bench: TabularBenchmark | None = field(default=None, init=False, repr=False)
+    _splits: dict[int, Split] = field(default_factory=dict, init=False, repr=False)
+    _classes: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def bench(self) -> TabularBenchmark:
@@ -96,6 +106,15 @@ class PredictorStudy:
     def seed_list(self) -> list[int]:
         return list(range(self.seeds)) if isinstance(self.seeds, int) else [int(s) for s in self.seeds]
 
+    @property
+    def sizes(self) -> dict[int, TrainSize]:
+        """Training-set size (count of cells) -> the size as given, in the given order."""
+        return resolve_sizes(self.train_sizes, len(self.bench))
+
+    @property
+    def split_name(self) -> str:
+        return TWIN_FREE if self.twin_free else UNIFORM
+
     def target_ref(self) -> MetricRef:
         if isinstance(self.target, MetricRef):
             return self.target
@@ -106,28 +125,99 @@ class PredictorStudy:
             raise ValueError(f"{bench.name} declares no report metric; pass target=...")
         return bench.report_metric
 
+    def _finite(self) -> int:
+        target = self.target_ref()
+        return int(np.isfinite(self.bench.column(target.metric, fidelity=target.fidelity)).sum())
+
     def _validate(self) -> None:
         if not self.predictors:
             raise ValueError("PredictorStudy needs at least one predictor")
-        sizes = list(self.train_sizes)
-        if not sizes or min(sizes) < 2:
-            raise ValueError(f"train sizes must be >= 2, got {sizes}")
-        if self.test_size < 20:
-            raise ValueError(f"test_size must be >= 20 for precision@20, got {self.test_size}")
-        target = self.target_ref()
-        finite = int(np.isfinite(self.bench.column(target.metric, fidelity=target.fidelity)).sum())
-        if max(sizes) > finite - self.test_size:
+        check_protocol(self.protocol)
+        if self.protocol != "sample" and self.test_size is not None:
             raise ValueError(
-                f"train size {max(sizes)} exceeds the {max(finite - self.test_size, 0)} cells left for training: "
-                f"{finite} of {len(self.bench)} cells of {self.bench.name} have a finite {target.metric}@"
-                f"{target.fidelity}, minus test_size={self.test_size}"
+                f"test_size applies to protocol 'sample' only; protocol '{self.protocol}' tests on "
+                f"{PROTOCOLS[self.protocol].split(';')[0]}"
             )
+        if self.protocol == "sample" and self.n_test < MIN_TEST_CELLS:
+            raise ValueError(f"test_size must be >= {MIN_TEST_CELLS} for precision@20, got {self.n_test}")
+        largest = max(self.sizes)
+        target, finite = self.target_ref(), self._finite()
+        have = (
+            f"{finite} of {len(self.bench)} cells of {self.bench.name} have a finite {target.metric}@{target.fidelity}"
+        )
+        if self.protocol == "sample" and largest > finite - self.n_test:
+            raise ValueError(
+                f"train size {largest} exceeds the {max(finite - self.n_test, 0)} cells left for training: {have}, "
+                f"minus test_size={self.n_test}"
+            )
+        if self.protocol == "rest" and largest > finite - MIN_TEST_CELLS:
+            raise ValueError(
+                f"train size {largest} leaves {max(finite - largest, 0)} test cells under protocol 'rest' (at least "
+                f"{MIN_TEST_CELLS} needed): {have}"
+            )
+        if self.protocol == "all-including-train" and largest > finite:
+            raise ValueError(f"train size {largest} exceeds the cells to train on: {have}")
+        if self.twin_free:  # make_split refuses protocol all-including-train and spaces without a canonical form
+            for seed in self.seed_list:
+                self._check_twin_free(seed, largest)
+
+    def _check_twin_free(self, seed: int, largest: int) -> None:
+        split = self.split(seed)
+        if self.protocol == "sample" and largest > len(split.train_pool):
+            raise ValueError(
+                f"train size {largest} exceeds the {len(split.train_pool)} cells of {self.bench.name} left for "
+                f"twin-free training with seed {seed} (cells with no functional twin among the {self.n_test} test "
+                "cells); use smaller sizes or test_size"
+            )
+        if self.protocol == "rest" and len(split.test_cells(largest)) < MIN_TEST_CELLS:
+            raise ValueError(
+                f"train size {largest} leaves {len(split.test_cells(largest))} twin-free test cells of "
+                f"{self.bench.name} with seed {seed} (cells with no functional twin among the training cells); "
+                f"at least {MIN_TEST_CELLS} are needed"
+            )
+
+    @property
+    def n_test(self) -> int:
+        """The test sample's size under protocol ``"sample"``."""
+        return DEFAULT_TEST_SIZE if self.test_size is None else self.test_size
+
+    def recorded_test_size(self) -> int | None:
+        """The ``test_size`` of records: the sample's size, every cell (all-including-train), None for "rest"."""
+        return {"sample": self.n_test, "all-including-train": self._finite()}.get(self.protocol)
+
+    def cell_id(self, label: str, n: int, seed: int) -> tuple[Any, ...]:
+        """The identity (:data:`ID_FIELDS` values) of the record of one grid cell."""
+        target = self.target_ref()
+        return (self.name, self.bench.name, label, target.metric, n, self.recorded_test_size(), seed)
+
+    def split(self, seed: int) -> Split:
+        """The split of ``seed`` under this study's protocol (kept for the run)."""
+        if seed not in self._splits:
+            self._splits[seed] = make_split(
+                self.bench, self.target_ref(), seed, self.n_test, protocol=self.protocol, twin_free=self.twin_free
+            )
+        return self._splits[seed]
+
+    def functional_classes(self) -> np.ndarray | None:
+        """The store rows' functional classes when the space declares a canonical form, else None."""
+        if self._classes is None:
+            try:
+                self._classes = twin_classes(self.bench)
+            except ValueError:
+                return None
+        return self._classes
 
     def settings(self) -> dict[str, dict[str, Any]]:
         """Per predictor label, what its records must agree on (see :func:`.results.check_settings`)."""
         digest = store_digest(self.bench)
         return {
-            label: {"component": type(p).__name__, "params": p.get_params(), "store_sha256": digest}
+            label: {
+                "component": type(p).__name__,
+                "params": p.get_params(),
+                "store_sha256": digest,
+                "protocol": self.protocol,
+                "split": self.split_name,
+            }
             for label, p in self.predictors.items()
         }
 
@@ -136,7 +226,7 @@ class PredictorStudy:
         """Hold the results file for this run (:meth:`ResultsFile.locked`); yield it and the cells it holds.
 
         Raises :class:`~predictbench.studies.results.SettingsMismatchError` when it holds a predictor label of
-        this study recorded with other params or another store.
+        this study recorded with other params, another store, protocol or split.
         """
         out = ResultsFile(self.results)
         with out.locked():
@@ -146,7 +236,7 @@ class PredictorStudy:
             yield out, out.done(ID_FIELDS)
 
     def cells(self) -> list[tuple[str, int, int]]:
-        return [(p, n, s) for s in self.seed_list for n in self.train_sizes for p in self.predictors]
+        return [(p, n, s) for s in self.seed_list for n in self.sizes for p in self.predictors]
 
     def run(self, progress: Progress | None = None) -> pd.DataFrame:
         """Run every missing (predictor, size, seed) cell; return all records of this study."""
@@ -165,20 +255,27 @@ class PredictorStudy:
     ) -> None:  # fmt: skip
         bench = self.bench
         store = store_provenance(bench)
-        cells = self.cells()
-        splits: dict[int, Split] = {}
+        cells, sizes, classes = self.cells(), self.sizes, self.functional_classes()
         for position, (name, n, seed) in enumerate(cells, 1):
-            ident = (self.name, bench.name, name, target.metric, n, self.test_size, seed)
+            ident = self.cell_id(name, n, seed)
             if ident in done:
                 if progress:
                     progress(position, len(cells), f"{name} n={n} seed={seed} (recorded)")
                 continue
-            if seed not in splits:
-                splits[seed] = make_split(bench, target, seed, self.test_size)
-            split = splits[seed]
-            record = self._run_cell(name, split.train(n), split.test, scores, seed)
+            split = self.split(seed)
+            train, test = split.train(n), split.test_cells(n)
+            record = self._run_cell(name, train, test, scores, seed)
             record.update(dict(zip(ID_FIELDS, ident, strict=True)))
-            record["fidelity"] = target.fidelity
+            record.update(
+                fidelity=target.fidelity,
+                protocol=self.protocol,
+                split=self.split_name,
+                train_size_given=sizes[n].text,
+                train_fraction=sizes[n].fraction_of(len(bench)),
+                test_cells=len(test),
+            )
+            if classes is not None:  # test cells whose functional class occurs among the training cells
+                record["test_twins"] = count_twins(classes, train, test)
             record.update(store)
             out.append(record)
             if progress:

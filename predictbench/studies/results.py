@@ -44,8 +44,9 @@ CELL_FIELDS: dict[str, tuple[str, ...]] = {
     "searcher": ("study", "benchmark", "searcher", "budget", "seed"),
     "config": ("study", "benchmark", "config", "budget", "seed"),
 }
-#: The fields that must agree between all records of one component label (``params`` without its ``seed``).
-SETTING_FIELDS = ("component", "params", "options", "store_sha256")
+#: The fields that must agree between all records of one component label (``params`` without its ``seed``);
+#: ``protocol`` and ``split``: a predictor study's test protocol and split (:mod:`.splits`).
+SETTING_FIELDS = ("component", "params", "options", "store_sha256", "protocol", "split")
 
 _held: dict[Path, int] = {}  # results files this process has locked, with how many nested holders
 
