@@ -13,6 +13,10 @@ Run: ``python benchmarks/bench_supernet.py [--out reports/supernet] [--quick] [-
    :class:`~predictbench.supernet.oracle.SupernetOracle` (seed 0's supernet; cost model: its training time once,
    then the measured scoring seconds per cell) and, for comparison, with the table's 12-epoch validation accuracy;
    both written as the usual search report (``search_report``) under ``--out``.
+4. **Rank check against NB201** (``--rank-seeds``; issue 18). The same estimators trained on ``--data``
+   (``cifar10``: the shared real CIFAR-10 subset, augmented) score ``--rank-cells`` NB201 cells drawn uniformly;
+   Kendall tau-b and Spearman rho against the table's CIFAR-10 test accuracy at 200 epochs directly (mean over
+   its seeds, and per seed): no stand-alone training (:func:`predictbench.supernet.study.rank_check`).
 3. **DARTS vs zero-order.** First-order DARTS and the ZARTS-style zero-order step over ``--darts-seeds`` seeds;
    the derived cells and their CIFAR-10 200-epoch test accuracy from the NB201 tables (NB201 publishes DARTS-V1:
    54.30, the all-``skip_connect`` cell, with the full supernet on CIFAR-10).
@@ -54,12 +58,13 @@ from predictbench.paths import atomic_write_text
 from predictbench.rng import spawn
 from predictbench.spaces.nb201 import NB201Space
 from predictbench.supernet.darts import darts_search
-from predictbench.supernet.data import ImageData, digits
+from predictbench.supernet.data import ImageData, cifar10, digits
 from predictbench.supernet.differentiable import DifferentiableResult, SearchConfig
 from predictbench.supernet.fewshot import FewShotNB201
 from predictbench.supernet.oracle import SupernetOracle
 from predictbench.supernet.random_label import RandomLabelNB201
 from predictbench.supernet.standalone import train_standalone
+from predictbench.supernet.study import METHODS, rank_check
 from predictbench.supernet.surrogate import GCNSurrogate
 from predictbench.supernet.trainer import TrainConfig
 from predictbench.supernet.weight_sharing import NB201WeightSharing
@@ -74,19 +79,22 @@ SCALES: dict[str, dict[str, Any]] = {
         "size": 16, "channels": 8, "cells": 1, "epochs": 20, "sub_epochs": 5, "check_cells": 30,
         "standalone_epochs": 4, "gcn_samples": 100, "calibration": 128, "budget": 30, "search_seeds": 4,
         "darts_size": 8, "darts_channels": 8, "darts_cells": 5, "darts_epochs": 8, "darts_seeds": 5, "directions": 2,
-        "inner_steps": 1, "arch_lr": 1e-2,
+        "inner_steps": 1, "arch_lr": 1e-2, "rank_cells": 200, "rank_epochs": 10, "rank_sub_epochs": 2,
+        "rank_score_images": 256,
     },
     "gpu": {
         "size": 32, "channels": 16, "cells": 2, "epochs": 60, "sub_epochs": 15, "check_cells": 60,
         "standalone_epochs": 15, "gcn_samples": 300, "calibration": 512, "budget": 100, "search_seeds": 10,
         "darts_size": 32, "darts_channels": 16, "darts_cells": 5, "darts_epochs": 50, "darts_seeds": 5,
-        "directions": 4, "inner_steps": 1, "arch_lr": 3e-3,
+        "directions": 4, "inner_steps": 1, "arch_lr": 3e-3, "rank_cells": 15625, "rank_epochs": 60,
+        "rank_sub_epochs": 15, "rank_score_images": 1165,
     },
     "quick": {
         "size": 8, "channels": 4, "cells": 1, "epochs": 2, "sub_epochs": 1, "check_cells": 8,
         "standalone_epochs": 1, "gcn_samples": 20, "calibration": 32, "budget": 8, "search_seeds": 2,
         "darts_size": 8, "darts_channels": 4, "darts_cells": 2, "darts_epochs": 1, "darts_seeds": 2, "directions": 2,
-        "inner_steps": 1, "arch_lr": 1e-2,
+        "inner_steps": 1, "arch_lr": 1e-2, "rank_cells": 20, "rank_epochs": 1, "rank_sub_epochs": 1,
+        "rank_score_images": 64,
     },
 }  # fmt: skip
 
@@ -306,6 +314,42 @@ def differentiable(
     return summary
 
 
+def rank_checks(bench: pb.benchmarks.TabularBenchmark, args: argparse.Namespace, s: dict[str, Any]) -> list[Any]:
+    """Part 4: the estimators against the table's report metric, one supernet training per seed."""
+    out = []
+    for seed in [int(v) for v in args.rank_seeds.split(",") if v.strip()]:
+        data = make_data(args, s, seed)
+        result = rank_check(
+            bench, data, n_cells=s["rank_cells"], epochs=s["rank_epochs"], sub_epochs=s["rank_sub_epochs"],
+            gcn_samples=s["gcn_samples"], seed=seed, channels=s["channels"], cells_per_stage=s["cells"],
+            calibration_images=s["calibration"], score_images=s["rank_score_images"], device=args.device,
+        )  # fmt: skip
+        truth = result["truth"]
+        print(
+            f"\nrank check, seed {seed}: {len(result['cells'])} NB201 cells, {data!r}, C={s['channels']} "
+            f"N={s['cells']}, {s['rank_epochs']} epochs (few-shot +{s['rank_sub_epochs']} per sub-supernet); "
+            f"truth {truth['metric']}@{truth['fidelity']} of {bench.name} "
+            f"({'seeds ' + str(truth['table_seeds']) if truth['table_seeds'] else 'the table holds means over seeds'})"
+        )
+        print(f"{'method':24s} {'tau':>7s} {'rho':>7s} {'tau per table seed':>24s} {'fit s':>8s} {'score s':>8s}")
+        for name in METHODS:
+            m = result["methods"][name]
+            per = " ".join(f"{v:+.3f}" for v in m["kendall_tau_per_table_seed"].values())
+            print(
+                f"{name:24s} {m['kendall_tau']:+7.3f} {m['spearman']:+7.3f} {per:>24s} "
+                f"{m['fit_seconds']:8.1f} {m['score_seconds']:8.1f}"
+            )
+        out.append(result)
+    return out
+
+
+def make_data(args: argparse.Namespace, s: dict[str, Any], seed: int = 0) -> ImageData:
+    """The image task of ``--data``: digits at ``--size`` or the shared CIFAR-10 subset (``--images``)."""
+    if args.data == "cifar10":
+        return cifar10(seed=seed, path=args.images)
+    return digits(s["size"], seed=seed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=sorted(SCALES), default="cpu", help="preset sizes (see the docstring)")
@@ -315,6 +359,23 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="torch device")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: check, search, darts")
+    parser.add_argument(
+        "--data",
+        choices=("digits", "cifar10"),
+        default="digits",
+        help="image task: scikit-learn digits at --size, or the shared real CIFAR-10 subset",
+    )
+    parser.add_argument(
+        "--images",
+        type=Path,
+        help="cifar10_subset.npz to read (default: $PREDICTBENCH_IMAGES or "
+        "the shared benchmarks_data/images/cifar10_subset.npz)",
+    )
+    parser.add_argument(
+        "--rank-seeds",
+        default="",
+        help="seeds of the rank check against NB201 (part 4; default: not run), comma-separated",
+    )
     parser.add_argument("--darts-methods", default="darts,zero-order", help="differentiable methods to run")
     parser.add_argument("--darts-seed-list", help="comma-separated seeds of the differentiable searches (default: "
                         "0 .. darts_seeds - 1)")  # fmt: skip
@@ -327,12 +388,15 @@ def main() -> None:
     s.update({k: getattr(args, k) for k in s if getattr(args, k) is not None})
     skip = {p.strip() for p in args.skip.split(",") if p.strip()}
     seeds = [int(v) for v in args.check_seeds.split(",") if v.strip()]
+    try:  # before anything is converted or written
+        data = make_data(args, s)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--data {args.data}: {err}")
     with tempfile.TemporaryDirectory(prefix="predictbench-supernet-") as tmp:
         out = args.out or Path(tmp) / "reports"
         out.mkdir(parents=True, exist_ok=True)
         name, t_convert = timed(lambda: prepare(Path(tmp) / "data"))
         bench = pb.load(name, root=Path(tmp) / "data")
-        data = digits(s["size"], seed=0)
         print(f"predictbench {pb.__version__}, torch {torch.__version__} on {args.device} ({args.threads} thread); "
               f"{name} (converted in {t_convert.wall:.1f} s); {data!r}")  # fmt: skip
         print("settings: " + ", ".join(f"{k}={v}" for k, v in s.items()))
@@ -348,6 +412,8 @@ def main() -> None:
             summary["honest_check"] = checks
         if "search" not in skip and ws is not None:
             summary["search"] = search_studies(bench, ws, per_cell, s, out)
+        if args.rank_seeds:
+            summary["rank_check"] = rank_checks(bench, args, s)
         if "darts" not in skip:
             methods = [m.strip() for m in args.darts_methods.split(",") if m.strip()]
             unknown = set(methods) - {"darts", "zero-order"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,16 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["CIFAR10_MEAN", "CIFAR10_STD", "IMAGES_ENV", "cifar10_batch", "default_images_path", "load_cifar10_subset"]
+__all__ = [
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "IMAGES_ENV",
+    "cifar10_batch",
+    "default_images_path",
+    "load_cifar10_subset",
+    "normalise_cifar10",
+    "to_unit_tensor",
+]
 
 CIFAR10_MEAN = (125.3 / 255, 123.0 / 255, 113.9 / 255)
 """Per-channel mean NAS-Bench-201 normalises CIFAR-10 with."""
@@ -56,7 +66,13 @@ def _load(path: str) -> dict[str, np.ndarray]:
             f"real CIFAR-10 images not found at {file} (needed by zico and swap; the other proxies work "
             f"without it): give the shared benchmarks_data/images/cifar10_subset.npz, or set ${IMAGES_ENV}"
         )
-    with np.load(file, allow_pickle=False) as npz:
+    try:
+        npz_file = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError(f"{file} is not a readable .npz of CIFAR-10 images ({exc})") from exc
+    if not isinstance(npz_file, np.lib.npyio.NpzFile):
+        raise ValueError(f"{file} is a single .npy array, expected an .npz with x_train, y_train, x_test, y_test")
+    with npz_file as npz:
         missing = [k for pair in _SPLITS.values() for k in pair if k not in npz.files]
         if missing:
             raise ValueError(f"{file} lacks the arrays {missing}; expected x_train, y_train, x_test, y_test")
@@ -66,6 +82,22 @@ def _load(path: str) -> dict[str, np.ndarray]:
 def load_cifar10_subset(path: str | Path | None = None) -> dict[str, np.ndarray]:
     """The arrays of the subset file (uint8 HWC images, uint8 labels), read once per path."""
     return _load(str(path if path is not None else default_images_path()))
+
+
+def to_unit_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 HWC images ``(n, H, W, 3)`` as a float ``(n, 3, H, W)`` tensor in [0, 1]."""
+    import torch
+
+    return torch.from_numpy(np.asarray(images, dtype=np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
+
+
+def normalise_cifar10(x: torch.Tensor) -> torch.Tensor:
+    """``(n, 3, H, W)`` images in [0, 1] normalised with NAS-Bench-201's CIFAR-10 mean/std."""
+    import torch
+
+    mean = torch.tensor(CIFAR10_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
 
 
 def cifar10_batch(
@@ -103,10 +135,7 @@ def cifar10_batch(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= len(images):
         raise ValueError(f"batch_size must be an int in [1, {len(images)}] for the {split} split, got {batch_size!r}")
     rows = np.sort(spawn(int(seed), "proxies", "images", split).choice(len(images), size=batch_size, replace=False))
-    x = torch.from_numpy(images[rows].astype(np.float32) / 255.0).permute(0, 3, 1, 2)
-    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
-    x = (x - mean) / std
+    x = normalise_cifar10(to_unit_tensor(images[rows]))
     if resolution != x.shape[-1]:
         x = F.avg_pool2d(x, kernel_size=x.shape[-1] // resolution)
     return x.contiguous(), torch.from_numpy(labels[rows].astype(np.int64))

@@ -8,7 +8,7 @@ Modules
 :mod:`~predictbench.supernet.adapter`
     the :class:`SupernetAdapter` protocol (``fit(space, data, *, epochs, seed)``, ``score(archs)``).
 :mod:`~predictbench.supernet.data`
-    scikit-learn's ``digits`` as a small image task; any user ``torch.utils.data.Dataset``.
+    the shared real CIFAR-10 subset (augmented), scikit-learn's ``digits``; any user ``torch.utils.data.Dataset``.
 :mod:`~predictbench.supernet.model`
     the NB201 weight-sharing supernet (configurable width and depth; one path or mixed operations).
 :mod:`~predictbench.supernet.trainer`
@@ -23,6 +23,8 @@ Modules
     :class:`RandomLabelNB201`: random-label training, angle metric (RLNAS).
 :mod:`~predictbench.supernet.surrogate`
     :class:`GCNSurrogate`: a GCN fitted to supernet scores of sampled cells, ranking the whole space.
+:mod:`~predictbench.supernet.study`
+    :func:`rank_check`: every estimator above against a benchmark's ground truth (NB201's CIFAR-10 accuracy).
 :mod:`~predictbench.supernet.oracle`
     :class:`SupernetOracle`: adapter scores as a search loop's Oracle, with its own cost model.
 :mod:`~predictbench.supernet.differentiable`, :mod:`~predictbench.supernet.darts`,

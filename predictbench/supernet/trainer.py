@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 from predictbench.paths import atomic_path
 from predictbench.predictors.gcn import cosine_lr
 from predictbench.rng import spawn
-from predictbench.supernet.data import batches, dataset_size
+from predictbench.supernet.data import augmentation_epoch, batches, dataset_size
 from predictbench.types import DataFormatError
 
 log = logging.getLogger(__name__)
@@ -192,20 +192,21 @@ def train_supernet(
         order = spawn(seed, label, "order", epoch).permutation(n)
         paths = spawn(seed, label, "paths", epoch)
         losses = []
-        for step, (images, labels) in enumerate(batches(train, config.batch_size, order)):
-            for group in optimizer.param_groups:
-                group["lr"] = cosine_lr(config.lr, epoch * steps_per_epoch + step, total_steps)
-            ops = tuple(int(v) for v in sample_path(paths))
-            losses.append(
-                weight_step(
-                    model,
-                    optimizer,
-                    images.to(device),
-                    labels.to(device),
-                    grad_clip=config.grad_clip,
-                    ops=ops,
+        with augmentation_epoch(train, epoch):
+            for step, (images, labels) in enumerate(batches(train, config.batch_size, order)):
+                for group in optimizer.param_groups:
+                    group["lr"] = cosine_lr(config.lr, epoch * steps_per_epoch + step, total_steps)
+                ops = tuple(int(v) for v in sample_path(paths))
+                losses.append(
+                    weight_step(
+                        model,
+                        optimizer,
+                        images.to(device),
+                        labels.to(device),
+                        grad_clip=config.grad_clip,
+                        ops=ops,
+                    )
                 )
-            )
         trace.losses.append(float(np.mean(losses)))
         trace.epochs = epoch + 1
         log.debug("%s: epoch %d/%d loss %.4f", label, epoch + 1, epochs, trace.losses[-1])
