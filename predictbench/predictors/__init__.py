@@ -17,6 +17,9 @@ PREDICTORS.register("mlp", "predictbench.predictors.baselines:MLPPredictor")
 PREDICTORS.register("bananas", "predictbench.predictors.bananas:BananasPredictor")
 PREDICTORS.register("gcn", "predictbench.predictors.gcn:GCNPredictor")
 PREDICTORS.register("comparator", "predictbench.predictors.comparator:ComparatorPredictor")
+PREDICTORS.register("gates", "predictbench.predictors.gates:GATESPredictor")
+PREDICTORS.register("ta-gates", "predictbench.predictors.gates:ta_gates")
+PREDICTORS.register("flowerformer", "predictbench.predictors.flowerformer:FlowerFormerPredictor")
 PREDICTORS.register("proxy", "predictbench.predictors.zerocost:ProxyPredictor")
 PREDICTORS.register("proxy-rank-ensemble", "predictbench.predictors.zerocost:RankEnsemblePredictor")
 PREDICTORS.register("proxy-learned-ensemble", "predictbench.predictors.zerocost:LearnedEnsemblePredictor")
@@ -24,6 +27,7 @@ PREDICTORS.register("omni-lgbm", "predictbench.predictors.zerocost:omni_lgbm")
 PREDICTORS.register("omni", "predictbench.predictors.omni:OmniEnsemblePredictor")
 PREDICTORS.register("tuned", "predictbench.studies.tuning:TunedPredictor")
 PREDICTORS.register("robot", "predictbench.predictors.robot:RoBoTPredictor")
+PREDICTORS.register("nao", "predictbench.search.nao:NAOPredictor")
 
 
 def make_predictor(name: str, **params: Any) -> Predictor:

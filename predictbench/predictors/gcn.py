@@ -65,12 +65,8 @@ def graph_inputs(X: Any) -> tuple[np.ndarray, np.ndarray, int | None]:
     n_types: int | None = None
     if hasattr(X, "graphs"):
         ops, adjacency = X.graphs()
-        benchmark = getattr(X, "benchmark", None)
-        keys = getattr(X, "keys", None)
-        space = getattr(benchmark, "space", None)
-        if space is not None and keys is not None and len(keys):
-            op_names = getattr(space.to_graph(Arch(space.name, str(keys[0]))), "op_names", None)
-            n_types = len(op_names) if op_names is not None else None
+        op_names = graph_op_names(X)
+        n_types = len(op_names) if op_names is not None else None
     elif isinstance(X, tuple) and len(X) == 2:
         ops, adjacency = X
     else:
@@ -86,6 +82,17 @@ def graph_inputs(X: Any) -> tuple[np.ndarray, np.ndarray, int | None]:
     if adjacency.shape != (n, v, v):
         raise ValueError(f"adjacency must have shape {(n, v, v)}, got {adjacency.shape}")
     return ops, adjacency, n_types
+
+
+def graph_op_names(X: Any) -> tuple[str, ...] | None:
+    """The node-label names of an ArchBatch's space (``to_graph(...).op_names``), or None when unknown."""
+    benchmark = getattr(X, "benchmark", None)
+    keys = getattr(X, "keys", None)
+    space = getattr(benchmark, "space", None)
+    if space is None or keys is None or not len(keys):
+        return None
+    op_names = getattr(space.to_graph(Arch(space.name, str(keys[0]))), "op_names", None)
+    return None if op_names is None else tuple(op_names)
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,10 @@ class GraphTensors:
         return len(self.x)
 
     @classmethod
-    def build(cls, ops: np.ndarray, adjacency: np.ndarray, n_types: int) -> GraphTensors:
+    def build(cls, ops: np.ndarray, adjacency: np.ndarray, n_types: int, drop: Sequence[int] = ()) -> GraphTensors:
+        """``drop``: node labels removed from the graphs (they become padding, their edges vanish)."""
+        if len(drop):
+            ops = np.where(np.isin(ops, drop), -1, ops)
         mask = ops >= 0
         if ops.size and ops.max() >= n_types:
             raise ValueError(f"node label {int(ops.max())} outside the {n_types} node types seen at fit time")
@@ -125,10 +135,10 @@ class GraphTensors:
         return cls(x=x, a_fwd=fwd, a_bwd=bwd, adj=adj.astype(np.float32), mask=mask.astype(np.float32))
 
     @classmethod
-    def of(cls, X: Any, n_types: int) -> GraphTensors:
+    def of(cls, X: Any, n_types: int, drop: Sequence[int] = ()) -> GraphTensors:
         """The graphs of ``X`` (see :func:`graph_inputs`) over the ``n_types`` node types seen at fit time."""
         ops, adjacency, _ = graph_inputs(X)
-        return cls.build(ops, adjacency, n_types)
+        return cls.build(ops, adjacency, n_types, drop)
 
     def torch(self, rows: Any = None) -> tuple[Any, ...]:
         """(x, a_fwd, a_bwd, adj, mask) as torch tensors, optionally only ``rows``."""
@@ -354,15 +364,15 @@ def load_numpy_state(module: Any, state: dict[str, np.ndarray]) -> None:
     module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
 
 
-def training_graphs(X: Any, y: Any) -> tuple[GraphTensors, np.ndarray, int]:
-    """The graphs of a training set, its checked target and its node types.
+def training_graphs(X: Any, y: Any, drop: Sequence[int] = ()) -> tuple[GraphTensors, np.ndarray, int]:
+    """The graphs of a training set (without the nodes labelled ``drop``), its checked target and its node types.
 
     The node types are those the space declares, or every label seen when the space declares none.
     """
     ops, adjacency, declared = graph_inputs(X)
     target = check_target(y, len(ops))
     n_types = max(declared or 0, int(ops.max()) + 1 if ops.size else 1)
-    return GraphTensors.build(ops, adjacency, n_types), target, n_types
+    return GraphTensors.build(ops, adjacency, n_types, drop), target, n_types
 
 
 @contextmanager
@@ -375,7 +385,13 @@ def inference(n_threads: int) -> Iterator[None]:
 
 
 def train_graph_model(
-    p: Any, build: Callable[[], Any], batch_loss: Callable[[Any, Any], Any], n: int
+    p: Any,
+    build: Callable[[], Any],
+    batch_loss: Callable[[Any, Any], Any],
+    n: int,
+    *,
+    warmup: float = 0.0,
+    clip_grad_norm: float | None = None,
 ) -> tuple[Any, int]:
     """Build a model and train it on mini-batches of ``n`` training rows with AdamW and a cosine schedule.
 
@@ -384,7 +400,8 @@ def train_graph_model(
     :func:`seeded_torch` (seeded initialisation and dropout, ``n_jobs`` threads); each epoch shuffles the rows
     with its generator. ``batch_loss(model, rows)`` is the loss of one mini-batch (a tensor of row indices), or
     None to skip that batch without a step; batches of a single row are skipped when ``n >= 2``. ``epochs`` is
-    raised so that at least ``min_steps`` steps are taken (:func:`training_epochs`).
+    raised so that at least ``min_steps`` steps are taken (:func:`training_epochs`). ``warmup``: the fraction of
+    the steps with a linear learning-rate warm-up; ``clip_grad_norm``: the gradient-norm clip (None: no clip).
 
     Returns
     -------
@@ -397,6 +414,7 @@ def train_graph_model(
     batch = min(int(p.batch_size), n)
     epochs = training_epochs(n, batch, int(p.epochs), int(p.min_steps))
     total = epochs * -(-n // batch)
+    warmup_steps = int(warmup * total)
     with seeded_torch(seed_int(p.seed), int(p.n_jobs)) as generator:
         model = build()
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=p.weight_decay)
@@ -412,9 +430,11 @@ def train_graph_model(
                 if loss is None:
                     continue
                 for group in optimizer.param_groups:
-                    group["lr"] = cosine_lr(lr, step, total)
+                    group["lr"] = cosine_lr(lr, step, total, warmup_steps)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if clip_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
                 optimizer.step()
                 step += 1
     model.eval()

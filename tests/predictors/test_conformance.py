@@ -32,6 +32,10 @@ FAST: dict[str, dict[str, Any]] = {
     "bananas": {"epochs": 10, "n_models": 3},
     "omni-lgbm": {"n_estimators": 20},
     "gcn": {"epochs": 3, "hidden": 16, "mlp_hidden": 16, "n_layers": 2},
+    "flowerformer": {"epochs": 2, "min_steps": 0, "hidden": 8, "n_heads": 2, "n_layers": 1},
+    "gates": {"epochs": 3, "hidden": 8, "mlp_hidden": (8,)},
+    "ta-gates": {"epochs": 3, "hidden": 8, "mlp_hidden": (8,)},
+    "nao": {"epochs": 3},
     "tuned": {"n_trials": 3, "cv": 2, "base_params": {"n_estimators": 20}},
     "robot": {"n_trials": 20},
 }
