@@ -26,24 +26,15 @@ import predictbench as pb
 from predictbench.oracle import Oracle
 from predictbench.search import run_search
 from predictbench.search.nao import NAOSearch
-from predictbench.studies.search_study import SearchStudy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_reinforce import ANCHORS  # the NB201 paper's numbers
+from bench_reinforce import ANCHORS, recorded  # the NB201 paper's numbers; one SearchStudy set-up
 from bench_search import table  # the search issue's table: mean ± std, found, median queries
 
 
 def study(args: argparse.Namespace, dataset: str, searchers: dict[str, dict[str, object]]) -> pd.DataFrame:
     """Run what is missing of ``searchers`` (none: nothing) and return every record of the study."""
-    return SearchStudy(
-        f"nb201/{dataset}",
-        searchers,
-        results=args.results / "search.jsonl",
-        budget=args.budget,
-        seeds=args.seeds,
-        root=args.root,
-        name=f"bench-nao-T{args.budget}",
-    ).run()
+    return recorded(args, dataset, searchers, study="bench-nao")
 
 
 def search_part(args: argparse.Namespace) -> None:

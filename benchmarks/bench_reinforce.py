@@ -38,7 +38,9 @@ DEVICES = ("edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga")
 ANCHORS = "NB201 paper (12,000 s budget): REINFORCE 93.85 ± 0.37 / 71.71 ± 1.09 / 45.24 ± 1.18, REA 93.92 (CIFAR-10)"
 
 
-def recorded(args: argparse.Namespace, dataset: str, searchers: dict[str, dict[str, object]]) -> pd.DataFrame:
+def recorded(
+    args: argparse.Namespace, dataset: str, searchers: dict[str, dict[str, object]], study: str = "bench-reinforce"
+) -> pd.DataFrame:
     """Run what is missing of ``searchers`` (none: nothing) and return every record of the search part's study."""
     return SearchStudy(
         f"nb201/{dataset}",
@@ -47,7 +49,7 @@ def recorded(args: argparse.Namespace, dataset: str, searchers: dict[str, dict[s
         budget=args.budget,
         seeds=args.seeds,
         root=args.root,
-        name=f"bench-reinforce-T{args.budget}",
+        name=f"{study}-T{args.budget}",
     ).run()
 
 
