@@ -32,12 +32,12 @@ from bench_reinforce import ANCHORS, recorded  # the NB201 paper's numbers; one 
 from bench_search import table  # the search issue's table: mean ± std, found, median queries
 
 
-def study(args: argparse.Namespace, dataset: str, searchers: dict[str, dict[str, object]]) -> pd.DataFrame:
-    """Run what is missing of ``searchers`` (none: nothing) and return every record of the study."""
-    return recorded(args, dataset, searchers, study="bench-nao")
+def search_part(args: argparse.Namespace, study_name: str = "bench-nao") -> None:
+    """Search tables per dataset (study ``study_name``-T<budget>: what is missing runs, then every record is shown)."""
 
+    def study(args: argparse.Namespace, dataset: str, searchers: dict[str, dict[str, object]]) -> pd.DataFrame:
+        return recorded(args, dataset, searchers, study=study_name)
 
-def search_part(args: argparse.Namespace) -> None:
     searchers = args.searchers.split(",")
     for dataset in args.datasets.split(","):
         wall, cpu = {}, {}

@@ -21,6 +21,7 @@ SEARCHERS.register("robot", "predictbench.search.robot:RoBoTSearch")
 SEARCHERS.register("robot-plus", "predictbench.search.robot_plus:RoBoTPlusSearch")
 SEARCHERS.register("reinforce", "predictbench.search.reinforce:ReinforceSearch")
 SEARCHERS.register("nao", "predictbench.search.nao:NAOSearch")
+SEARCHERS.register("diffusion", "predictbench.search.diffusion:DiffusionSearch")
 
 
 def make_searcher(name: str, space: SearchSpace, *, seed: int = 0, **options: Any) -> Searcher:

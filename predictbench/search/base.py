@@ -70,6 +70,56 @@ class Searcher:
         return out
 
 
+class RoundSearcher(Searcher):
+    """A searcher that generates new cells in rounds into a queue (best first) and proposes them in order.
+
+    Subclasses implement :meth:`_refill`, which extends :attr:`queued` with cells not :meth:`_taken` yet; when a
+    round yields nothing, :meth:`ask` falls back to uniformly drawn unseen cells. Cells told by another component
+    leave the queue.
+    """
+
+    def __init__(self, space: SearchSpace, *, seed: int = 0) -> None:
+        super().__init__(space, seed=seed)
+        self.queued: list[Arch] = []  # generated and not yet asked, best predicted first
+
+    def _refill(self, n: int) -> None:
+        """Queue at least ``n`` new cells where possible (one round)."""
+        raise NotImplementedError
+
+    def _taken(self) -> set[str]:
+        """Keys of cells proposed, scored or queued: a round must not generate them again."""
+        return self._proposed | set(self.scores) | {a.key for a in self.queued}
+
+    def _random(self, n: int, taken: set[str] | None = None) -> list[Arch]:
+        """Up to ``n`` new random cells (not claimed here)."""
+        taken = self._taken() if taken is None else taken
+        out: dict[str, Arch] = {}
+        for arch in self.space.sample(self.rng, 4 * n) if n > 0 else []:
+            if len(out) < n and arch.key not in taken:
+                out.setdefault(arch.key, arch)
+        return list(out.values())
+
+    def ask(self, n: int = 1) -> list[Arch]:
+        out: list[Arch] = []
+        for _ in range(100):
+            if len(out) >= n:
+                break
+            if not self.queued:
+                self._refill(max(n - len(out), 1))
+                if not self.queued:
+                    continue
+            arch = self.queued.pop(0)
+            if self._claim(arch):
+                out.append(arch)
+        if len(out) < n:
+            out += self._random_unseen(n - len(out))
+        return out
+
+    def _observe(self, arch: Arch, score: float) -> None:
+        self._proposed.add(arch.key)
+        self.queued = [a for a in self.queued if a.key != arch.key]
+
+
 def run_search(searcher: Searcher, oracle: Oracle, *, batch_size: int = 1, max_idle_asks: int = 1000) -> Oracle:
     """Ask/evaluate/tell until the oracle's budget is spent; returns the oracle (its history is the run)."""
     if batch_size < 1:

@@ -65,7 +65,7 @@ from predictbench.predictors.gcn import (
     seeded_torch,
     torch_threads,
 )
-from predictbench.search.base import Searcher
+from predictbench.search.base import RoundSearcher
 from predictbench.search.pruning import valid_rows
 from predictbench.search.reinforce import space_decisions
 from predictbench.spaces import SearchSpace
@@ -411,7 +411,7 @@ class NAOPredictor(TorchModelState, Predictor):
         return self._build(state["vocab_"])
 
 
-class NAOSearch(Searcher):
+class NAOSearch(RoundSearcher):
     """NAO: gradient steps on the predicted score in a learned embedding, decoded to new cells.
 
     Parameters
@@ -487,7 +487,6 @@ class NAOSearch(Searcher):
             self._allowed[p, start : start + size] = True
         self.model: Any = None  # the encoder-predictor-decoder, once trained
         self.target_mean, self.target_scale = 0.0, 1.0
-        self.queued: list[Arch] = []  # generated and not yet asked, best predicted first
         self.rounds = 0
         self.sources = {"random": 0, "decoded": 0, "fallback": 0}  # cells queued by origin
         self._trained_on = 0
@@ -579,9 +578,6 @@ class NAOSearch(Searcher):
 
     # ---- rounds -------------------------------------------------------------------------------------------
 
-    def _taken(self) -> set[str]:
-        return self._proposed | set(self.scores) | {a.key for a in self.queued}
-
     def _generate(self) -> list[Arch]:
         """Up to ``per_round`` new cells by gradient steps from the best queried cells, best predicted first."""
         archs, scores = self._training_set()
@@ -637,28 +633,3 @@ class NAOSearch(Searcher):
             filler = self._fallback(self.per_round - len(new))
             self.sources["fallback"] += len(filler)
             self.queued.extend(filler)
-
-    def _random(self, n: int, taken: set[str] | None = None) -> list[Arch]:
-        """Up to ``n`` new random cells (not claimed here)."""
-        taken = self._taken() if taken is None else taken
-        out: dict[str, Arch] = {}
-        for arch in self.space.sample(self.rng, 4 * n) if n > 0 else []:
-            if len(out) < n and arch.key not in taken:
-                out.setdefault(arch.key, arch)
-        return list(out.values())
-
-    def ask(self, n: int = 1) -> list[Arch]:
-        out: list[Arch] = []
-        for _ in range(100):
-            if len(out) >= n:
-                break
-            if not self.queued:
-                self._refill(max(n - len(out), 1))
-                if not self.queued:
-                    continue
-            arch = self.queued.pop(0)
-            if self._claim(arch):
-                out.append(arch)
-        if len(out) < n:
-            out += self._random_unseen(n - len(out))
-        return out

@@ -11,10 +11,12 @@ from predictbench.search import SEARCHERS, make_searcher, run_search
 from predictbench.search.evolution import RegularizedEvolution
 from predictbench.studies.search_study import SearchStudy
 
+TORCH_SEARCHERS = frozenset({"comparator", "nao", "diffusion"})  # they train torch networks
+
 
 def _needs_torch(name: str) -> object:
-    """The comparator searcher trains a torch comparator network: it runs where torch is installed."""
-    return pytest.param(name, marks=pytest.mark.torch) if name == "comparator" else name
+    """Searchers that train torch networks run where torch is installed."""
+    return pytest.param(name, marks=pytest.mark.torch) if name in TORCH_SEARCHERS else name
 
 
 @pytest.fixture
