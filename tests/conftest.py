@@ -7,7 +7,8 @@ reason, when the folder is absent and they do not use the fixture.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,20 @@ def one_torch_thread() -> Iterator[None]:
 
     with torch_threads(1):
         yield
+
+
+CliRun = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """The real ``predictbench`` entry point in-process: ``run_cli(*args)`` -> (exit code, stderr on one line, the
+    rich error box's drawing characters removed)."""
+    from predictbench.cli import main
+
+    def run(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        return int(info.value.code or 0), " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().err).split())
+
+    return run

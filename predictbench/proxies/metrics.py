@@ -351,6 +351,19 @@ def synflow(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, seed
     return math.log(total) if total > 0 else -math.log(-total)
 
 
+def gaussian_reinit(net: nn.Module, generator: torch.Generator) -> None:
+    """Standard-normal conv/linear weights and zero biases, unit normalisation scales (Zen-NAS, SWAP)."""
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.normal_(generator=generator)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+
+
 def _remove_batchnorm(net: nn.Module) -> None:
     for module in list(net.modules()):
         for name, child in list(module.named_children()):
@@ -399,15 +412,9 @@ def zen(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, seed: in
     work = copy.deepcopy(net)
     features = _features(work)
     g = _generator(seed, "zen")
+    gaussian_reinit(work, g)
     with torch.no_grad():
         for m in work.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.normal_(generator=g)
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
-                m.weight.fill_(1.0)
-                m.bias.zero_()
             if isinstance(m, nn.BatchNorm2d):
                 m.reset_running_stats()
         work.train()

@@ -53,21 +53,6 @@ def count_patterns(codes: torch.Tensor) -> int:
     return len(np.unique(packed[:, 0] if packed.shape[1] == 1 else packed, axis=None if packed.shape[1] == 1 else 0))
 
 
-def _gaussian_reinit(net: nn.Module, generator: torch.Generator) -> None:
-    import torch
-    from torch import nn
-
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.normal_(generator=generator)
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
-                m.weight.fill_(1.0)
-                m.bias.zero_()
-
-
 def swap_regulariser(net: nn.Module, *, mu: float = SWAP_MU, sigma: float = SWAP_SIGMA) -> float:
     """``exp(-(P - mu)^2 / sigma)``, ``P`` the parameters of ``net`` in thousands."""
     if not sigma > 0:
@@ -95,7 +80,7 @@ def _mean_patterns(net: nn.Module, batch: torch.Tensor, seed: int, repeats: int)
     import torch
     from torch import nn
 
-    from predictbench.proxies.metrics import _generator
+    from predictbench.proxies.metrics import _generator, gaussian_reinit
 
     work = copy.deepcopy(net)
     generator = _generator(seed, "swap:weights")
@@ -110,7 +95,7 @@ def _mean_patterns(net: nn.Module, batch: torch.Tensor, seed: int, repeats: int)
     try:
         with torch.no_grad():
             for _ in range(repeats):
-                _gaussian_reinit(work, generator)
+                gaussian_reinit(work, generator)
                 features.clear()
                 work(batch)
                 counts.append(count_patterns(torch.cat(features, dim=1)) if features else 0)

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from predictbench.cli import main
 from predictbench.predictors import make_predictor
 from predictbench.studies import PredictorStudy, ResultsFile, read_results
 from predictbench.studies.results import SettingsMismatchError
@@ -33,13 +32,6 @@ from predictbench.studies.search_study import SearchStudy
 
 BENCH = "nb201-analog/cifar10"
 WAIT_SECONDS = 60  # an upper bound on waiting for another process, never a timing assertion
-
-
-def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    """The real entry point in-process: (exit code, stderr on one line)."""
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    return int(info.value.code or 0), " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().err).split())
 
 
 def _search(root: Path, results: Path, *, seeds: int = 2, budget: int = 10, name: str = "s", **kw: Any) -> pd.DataFrame:
@@ -89,7 +81,7 @@ SECOND_WRITERS = [
 
 @pytest.mark.parametrize("args", SECOND_WRITERS)
 def test_second_writer_is_refused_naming_the_file_and_pid(
-    args: list[str], analog_root: Path, search_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str], analog_root: Path, search_file: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results = tmp_path / "shared.jsonl"
     shutil.copy(search_file, results)
@@ -97,14 +89,14 @@ def test_second_writer_is_refused_naming_the_file_and_pid(
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(results)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        code, err = _main(capsys, *args, "--root", str(analog_root), "--results", str(results))
+        code, err = run_cli(*args, "--root", str(analog_root), "--results", str(results))
     finally:
         holder.kill()
         holder.wait()
     assert code == 2
     assert f"{results} is being written by another study (PID {holder.pid})" in err
     assert results.read_bytes() == before  # nothing appended, nothing cut
-    code, _ = _main(capsys, *args, "--root", str(analog_root), "--results", str(results))  # the holder died
+    code, _ = run_cli(*args, "--root", str(analog_root), "--results", str(results))  # the holder died
     assert code == 0 and len(_lines(results)) > len(before.splitlines())
 
 
@@ -172,11 +164,11 @@ def nan_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("sizes", "fails"), [("50,100", False), ("100,150", True), ("101", True)])
 def test_train_size_beyond_the_finite_target_cells(
-    sizes: str, fails: bool, nan_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sizes: str, fails: bool, nan_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results = tmp_path / "p.jsonl"
     args = ["predict", "-b", "tiny/nan", "--root", str(nan_root), "--target", "latency", "-p", "ridge"]
-    code, err = _main(capsys, *args, "--sizes", sizes, "--seeds", "1", "--test-size", "200", "--results", str(results))
+    code, err = run_cli(*args, "--sizes", sizes, "--seeds", "1", "--test-size", "200", "--results", str(results))
     if not fails:
         assert code == 0 and {r["train_size"] for r in map(json.loads, _lines(results))} == {50, 100}
         return
@@ -239,7 +231,7 @@ def test_resume_with_other_settings_is_refused_and_reports_do_not_pool(
     difference: str,
     analog_root: Path,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: Callable[..., tuple[int, str]],
 ) -> None:
     results = tmp_path / "r.jsonl"
     first(analog_root, results)
@@ -257,7 +249,7 @@ def test_resume_with_other_settings_is_refused_and_reports_do_not_pool(
     lines = [line for line in _lines(results) if json.loads(line)["seed"] == 0]
     lines += [line for line in _lines(other) if json.loads(line)["seed"] == 1]
     mixed.write_text("".join(line + "\n" for line in lines))
-    code, err = _main(capsys, "report", str(mixed), "--out", str(tmp_path / "rep"))
+    code, err = run_cli("report", str(mixed), "--out", str(tmp_path / "rep"))
     assert code == 2 and f"{mixed}: {label}" in err and "has records of different settings" in err
     assert not (tmp_path / "rep").exists()
 
@@ -266,14 +258,14 @@ def test_resume_with_other_settings_is_refused_and_reports_do_not_pool(
 
 
 def test_report_splits_budgets_and_studies_into_sections(
-    analog_root: Path, search_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    analog_root: Path, search_file: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results = tmp_path / "many.jsonl"
     shutil.copy(search_file, results)
     _search(analog_root, results, budget=15)  # another budget
     _search(analog_root, results, name="other")  # another study
     out = tmp_path / "rep"
-    code, _ = _main(capsys, "report", str(results), "--out", str(out))
+    code, _ = run_cli("report", str(results), "--out", str(out))
     assert code == 0
     index = (out / "README.md").read_text()
     rows = [line for line in index.splitlines() if line.startswith("| ") and "README.md" in line]
@@ -286,13 +278,13 @@ def test_report_splits_budgets_and_studies_into_sections(
 
 @pytest.mark.shared_data
 def test_report_splits_benchmarks(
-    nb201_tables_root: Path, analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    nb201_tables_root: Path, analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results = tmp_path / "two.jsonl"
     for bench, root in (("nb201/cifar10", nb201_tables_root), (BENCH, analog_root)):
         SearchStudy(bench, {"random": {}}, results=results, budget=10, seeds=2, root=root, name="s").run()
     out = tmp_path / "rep"
-    code, _ = _main(capsys, "report", str(results), "--out", str(out))
+    code, _ = run_cli("report", str(results), "--out", str(out))
     assert code == 0
     for folder in ("s_nb201-cifar10_T10", "s_nb201-analog-cifar10_T10"):
         assert re.search(r"\| random \| \d \| 2 \|", (out / folder / "README.md").read_text()), folder
@@ -358,11 +350,11 @@ def test_report_of_bad_results_is_one_line(
     search_file: Path,
     predictor_file: Path,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: Callable[..., tuple[int, str]],
 ) -> None:
     inputs = make(tmp_path, search_file, predictor_file)
     out = tmp_path / "rep"
-    code, err = _main(capsys, "report", *map(str, inputs), "--out", str(out))
+    code, err = run_cli("report", *map(str, inputs), "--out", str(out))
     assert code == 2 and err.startswith("error: ") and "Traceback" not in err
     assert expected.format(*inputs) in err
     assert not out.exists()
@@ -379,21 +371,21 @@ RESULTS_OPTIONS = [
 
 @pytest.mark.parametrize("args", RESULTS_OPTIONS)
 def test_results_option_naming_a_folder_is_one_line(
-    args: list[str], analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str], analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     folder = tmp_path / "results"
     folder.mkdir()
-    code, err = _main(capsys, *args, "--root", str(analog_root), "--results", str(folder))
+    code, err = run_cli(*args, "--root", str(analog_root), "--results", str(folder))
     assert code == 2 and "Traceback" not in err and "IsADirectoryError" not in err
     assert f"{folder} is a folder" in err
     assert list(folder.iterdir()) == []
 
 
 def test_run_results_under_a_file_is_one_line(
-    analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     blocker = _write(tmp_path / "results", "not a folder\n")
-    code, err = _main(capsys, "run", "quickstart", "--root", str(analog_root), "--results", str(blocker),
+    code, err = run_cli("run", "quickstart", "--root", str(analog_root), "--results", str(blocker),
                       "--report", str(tmp_path / "rep"), "--seeds", "1")  # fmt: skip
     assert code == 2 and f"{blocker} is a file, not a folder" in err
     assert blocker.read_text() == "not a folder\n" and not (tmp_path / "rep").exists()

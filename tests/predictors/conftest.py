@@ -43,3 +43,12 @@ def proxy_source_case(nb201_tables_root: Path, analog_root: Path, monkeypatch: p
     keys = cifar10.keys()[:80]
     others = (pb.load("nb201/cifar100"), pb.load("nb201-analog/cifar10", root=analog_root))
     return ProxySourceCase(cifar10, others, keys, cifar10.lookup(keys, "test_acc"))
+
+
+@pytest.fixture(scope="session")
+def analog_split(analog_root: Path) -> dict[str, Any]:
+    """400 seeded cells of the embedded default: 200 to train and 200 to test, with their baseline accuracy."""
+    bench = pb.load("nb201-analog/cifar10", root=analog_root)
+    keys = np.random.default_rng(7).permutation(bench.keys())[:400]
+    y = bench.scores(keys, "baseline_accuracy")
+    return {"train": bench.batch(keys[:200]), "test": bench.batch(keys[200:]), "y_train": y[:200], "y_test": y[200:]}

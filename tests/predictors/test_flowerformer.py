@@ -138,11 +138,8 @@ def test_attention_follows_the_mask(mask: str, sees_sibling: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def data(analog_root: Path) -> dict[str, Any]:
-    bench = pb.load("nb201-analog/cifar10", root=analog_root)
-    keys = np.random.default_rng(7).permutation(bench.keys())[:400]
-    y = bench.scores(keys, METRIC)
-    return {"train": bench.batch(keys[:200]), "test": bench.batch(keys[200:]), "y_train": y[:200], "y_test": y[200:]}
+def data(analog_split: dict[str, Any]) -> dict[str, Any]:
+    return analog_split
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import numpy as np
 import pytest
 
 import predictbench as pb
-from predictbench.cli import main
 from predictbench.oracle import Oracle
 from predictbench.search import make_searcher, run_search
 from predictbench.search.nao import NAOPredictor, NAOSearch
@@ -171,13 +171,6 @@ def test_predictor_bad_inputs_raise_one_line(params: dict[str, Any], X: np.ndarr
     assert "\n" not in str(info.value)
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    err = " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().err).split())
-    return int(info.value.code or 0), err
-
-
 CLI_BAD = [
     (["-s", "nao:epochs=0"], "NAOSearch: epochs must be an int >= 1, got 0"),
     (["-s", "nao:trade_off=2"], "NAOSearch: trade_off must be a number in [0, 1], got 2"),
@@ -188,22 +181,22 @@ CLI_BAD = [
 
 @pytest.mark.parametrize(("args", "message"), CLI_BAD, ids=[" ".join(a) for a, _ in CLI_BAD])
 def test_cli_bad_inputs_exit_2_with_one_line_and_write_nothing(
-    args: list[str], message: str, analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results = tmp_path / "r.jsonl"
     common = ["-b", "nb201-analog/cifar10", "--budget", "5", "--seeds", "1", "--root", str(analog_root)]
-    code, err = _cli(capsys, "search", *args, *common, "--results", str(results))
+    code, err = run_cli("search", *args, *common, "--results", str(results))
     assert code == 2 and message in err, err
     assert not results.exists()
 
 
 def test_search_command_runs_and_reports_nao(
-    analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], one_torch_thread: None
+    analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]], one_torch_thread: None
 ) -> None:
     results, report = tmp_path / "r.jsonl", tmp_path / "report"
     args = ["search", "-b", "nb201-analog/cifar10", "-s", "nao:n_initial=5,per_round=5,epochs=5", "-s", "random"]
     args += ["--budget", "15", "--seeds", "2", "--root", str(analog_root), "--results", str(results)]
-    code, err = _cli(capsys, *args, "--report", str(report))
+    code, err = run_cli(*args, "--report", str(report))
     assert code == 0, err
     assert len(results.read_text().splitlines()) == 4
     assert "| nao:n_initial=5,per_round=5,epochs=5 |" in (report / "README.md").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import numpy as np
 import pytest
 
 import predictbench as pb
-from predictbench.cli import main
 from predictbench.multiobjective import make_mo_searcher
 from predictbench.multiobjective.base import run_multiobjective
 from predictbench.multiobjective.oracle import MultiObjectiveOracle
@@ -194,13 +194,6 @@ def test_bad_objectives_are_refused_before_anything_is_recorded(scores: list[lis
     assert not hw.objective_scores and hw.steps == 0
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    err = " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().err).split())
-    return int(info.value.code or 0), err
-
-
 CLI_BAD = [
     (["search", "-s", "reinforce:learning_rate=0"], "ReinforceSearch: learning_rate must be a finite number > 0"),
     (["search", "-s", "reinforce:lr=0.1"], "searcher 'reinforce' has no option 'lr'."),
@@ -211,22 +204,22 @@ CLI_BAD = [
 
 @pytest.mark.parametrize(("args", "message"), CLI_BAD, ids=[" ".join(a) for a, _ in CLI_BAD])
 def test_cli_bad_inputs_exit_2_with_one_line_and_write_nothing(
-    args: list[str], message: str, analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results = tmp_path / "r.jsonl"
     common = ["-b", "nb201-analog/cifar10", "--budget", "5", "--seeds", "1", "--root", str(analog_root)]
-    code, err = _cli(capsys, *args, *common, "--results", str(results))
+    code, err = run_cli(*args, *common, "--results", str(results))
     assert code == 2 and message in err
     assert not results.exists()
 
 
 def test_search_command_runs_and_reports_reinforce(
-    analog_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    analog_root: Path, tmp_path: Path, run_cli: Callable[..., tuple[int, str]]
 ) -> None:
     results, report = tmp_path / "r.jsonl", tmp_path / "report"
     args = ["search", "-b", "nb201-analog/cifar10", "-s", "reinforce", "-s", "reinforce:learning_rate=0.1"]
     args += ["--budget", "12", "--seeds", "2", "--root", str(analog_root), "--results", str(results)]
-    code, err = _cli(capsys, *args, "--report", str(report))
+    code, err = run_cli(*args, "--report", str(report))
     assert code == 0, err
     assert len(results.read_text().splitlines()) == 4
     assert "| reinforce:learning_rate=0.1 |" in (report / "README.md").read_text()
