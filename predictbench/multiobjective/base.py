@@ -20,7 +20,7 @@ from predictbench.multiobjective.pareto import missing_as_worst, non_dominated, 
 from predictbench.oracle import Oracle
 from predictbench.search.base import Searcher, run_search
 from predictbench.spaces import SearchSpace
-from predictbench.types import Arch
+from predictbench.types import Arch, Metric
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,12 @@ class MultiObjectiveSearcher(Searcher):
     def __init__(self, space: SearchSpace, *, seed: int = 0, **options: Any) -> None:
         super().__init__(space, seed=seed, **options)
         self.objective_scores: dict[str, np.ndarray] = {}
+
+    def check_objectives(self, metrics: Sequence[Metric]) -> None:
+        """Refuse objectives this searcher cannot use, before any is evaluated (default: accept all).
+
+        :func:`run_multiobjective` calls it with the oracle's objective metrics (in objective order).
+        """
 
     def tell(self, archs: Sequence[Arch], scores: Sequence[Any] | np.ndarray) -> None:
         """Record the objective scores (n, objectives) of ``archs``; NaN counts as the worst score."""
@@ -94,5 +100,6 @@ def run_multiobjective(
     The loop is :func:`~predictbench.search.base.run_search`, which needs only ``remaining``, ``queries`` and
     ``evaluate`` of its oracle: a MultiObjectiveOracle provides them, with a score matrix for ``evaluate``.
     """
+    searcher.check_objectives(oracle.metrics)
     run_search(searcher, cast(Oracle, oracle), batch_size=batch_size, max_idle_asks=max_idle_asks)
     return oracle

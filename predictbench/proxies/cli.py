@@ -57,6 +57,15 @@ def proxies_compute(
     force: Annotated[bool, typer.Option("--force", help="Replace existing columns of the same names.")] = False,
     threads: Annotated[int | None, typer.Option(help="torch threads per process (1 is often fastest).")] = None,
     root: Annotated[Path | None, typer.Option("--root", help="Data folder (default: see `data list`).")] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="A uniform random sample of N cells (seeded by --sample-seed), in random order.")
+    ] = None,
+    sample_seed: Annotated[int, typer.Option(help="Seed of --sample.")] = 0,
+    swap_repeats: Annotated[int, typer.Option(help="SWAP's Gaussian weight draws per cell (paper: 32).")] = 32,
+    per_class: Annotated[
+        str | None,
+        typer.Option(help="NB201: compute once per 'function' (or 'nb201') class and fill to its members."),
+    ] = None,
 ) -> None:
     """Compute proxies for a store's architectures into its proxies table (resumable: rerun to continue)."""
     from predictbench.proxies.compute import compute_store_proxies
@@ -95,10 +104,15 @@ def proxies_compute(
             force=force,
             threads=threads,
             progress=update,
+            sample=sample,
+            sample_seed=sample_seed,
+            swap_repeats=swap_repeats,
+            per_class=per_class,
         )
     console.print(
         f"[green]wrote[/green] {', '.join(report.columns)} into {report.store / 'proxies.parquet'}: "
         f"{report.computed} computed, {report.skipped} done before ({time.perf_counter() - started:.1f} s)"
+        + (f"; filled to {report.filled} cells of their classes" if report.filled else "")
     )
     if report.seconds_per_proxy:
         table = Table(title=f"mean seconds per architecture: {report.seconds_per_arch:.2f}")

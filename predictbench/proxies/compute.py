@@ -46,20 +46,24 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from predictbench.benchmarks.store import read_store, write_proxies
 from predictbench.jsonl import open_for_append, read_records, write_line
-from predictbench.proxies import DEFAULT_PROXIES, PROXY_METRICS, resolve_proxy_name
+from predictbench.proxies import DEFAULT_PROXIES, PROXY_METRICS, REAL_IMAGES, resolve_proxy_name
+from predictbench.rng import spawn
 from predictbench.types import Metric
+
+if TYPE_CHECKING:
+    from predictbench.benchmarks.store import StoreMeta
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,11 @@ __all__ = [
 
 PROXY_CODE_VERSION = 1
 """Bumped whenever a proxy's computed value changes; part of every run id."""
+SWAP_REPEATS = 32
+"""SWAP's Gaussian weight draws per cell by default (the paper's 32)."""
+_LATER_FIELDS: dict[str, Any] = {"swap_repeats": SWAP_REPEATS, "per_class": None}
+INFINITY_STAND_IN = 1e30
+"""An infinite proxy value (AZ-NAS trainability of an identity block is -inf) is stored as -/+ this."""
 DEFAULT_SUFFIX = "_live"
 RUNS_FOLDER = ".proxies-runs"
 PROVENANCE_KEY = "proxies_compute"
@@ -90,6 +99,8 @@ SPACE_DEFAULTS: dict[str, tuple[str, int, int]] = {
     "nb101": ("NB101", 128, 3),
 }
 SUPPORTED_SPACES = tuple(SPACE_DEFAULTS)
+PER_CLASS_METHODS = ("function", "nb201")
+"""Equivalence classes ``per_class`` accepts (:meth:`predictbench.spaces.nb201.NB201Space.canonical_index`)."""
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -108,24 +119,42 @@ class ComputeSettings:
     seed: int = 0
     data: str = "synthetic"
     code_version: int = PROXY_CODE_VERSION
+    swap_repeats: int = SWAP_REPEATS
+    per_class: str | None = None
 
     def column_id(self) -> str:
         """Id of the settings one column depends on (the proxy list excluded)."""
+        return _digest(self.column_fields())
+
+    def column_fields(self) -> dict[str, Any]:
+        """The settings a column depends on; fields still at their original default are left out, so
+        columns computed before those fields existed keep their id."""
         fields = {k: v for k, v in asdict(self).items() if k != "proxies"}
-        return _digest(fields)
+        for name, default in _LATER_FIELDS.items():
+            if fields[name] == default:
+                del fields[name]
+        return fields
 
     def run_id(self) -> str:
         """Id of this run: settings and the sorted proxy list."""
-        return _digest({**asdict(self), "proxies": sorted(self.proxies)})
+        return _digest({**self.column_fields(), "proxies": sorted(self.proxies)})
 
     def describe(self) -> str:
         data = "synthetic data (Gaussian images, uniformly random labels)" if self.data == "synthetic" else self.data
         network = SPACE_DEFAULTS[self.space][0]
-        return (
+        text = (
             f"{network} network C={self.channels}, N={self.cells_per_stage}, {self.num_classes} classes, "
-            f"{self.resolution}x{self.resolution} inputs, batch {self.batch_size} of {data}, seed {self.seed}, "
-            f"proxy code v{self.code_version}"
+            f"{self.resolution}x{self.resolution} inputs, batch {self.batch_size} of {data}"
+            f" (real CIFAR-10 images for {', '.join(sorted(REAL_IMAGES))}), seed {self.seed}"
         )
+        if "swap" in self.proxies or "swap_reg" in self.proxies:
+            text += f", SWAP {self.swap_repeats} weight draws"
+        if self.per_class is not None:
+            text += (
+                f"; computed once per {self.per_class!r} equivalence class (on its representative, the smallest "
+                "official index) and filled to every member of the class"
+            )
+        return text + f", proxy code v{self.code_version}"
 
 
 @dataclass
@@ -138,6 +167,7 @@ class ComputeReport:
     skipped: int
     merged: bool
     partial_file: Path
+    filled: int = 0
     seconds_per_arch: float = 0.0
     seconds_per_proxy: dict[str, float] = field(default_factory=dict)
     settings: ComputeSettings | None = None
@@ -174,6 +204,7 @@ def _compute_one(space: str, key: str, settings: ComputeSettings) -> dict[str, A
         channels=settings.channels,
         cells_per_stage=settings.cells_per_stage,
         seed=settings.seed,
+        options={name: {"repeats": settings.swap_repeats} for name in ("swap", "swap_reg") if name in settings.proxies},
     )
     return {
         "key": key,
@@ -222,6 +253,8 @@ def _settings_for(
     seed: int,
     channels: int | None,
     cells_per_stage: int | None,
+    swap_repeats: int = SWAP_REPEATS,
+    per_class: str | None = None,
 ) -> ComputeSettings:
     _, default_channels, default_cells = SPACE_DEFAULTS[space]
     channels = default_channels if channels is None else channels
@@ -240,6 +273,7 @@ def _settings_for(
         ("cells_per_stage", cells_per_stage),
         ("num_classes", classes),
         ("resolution", side),
+        ("swap_repeats", swap_repeats),
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{label} must be a positive int, got {value!r}")
@@ -247,7 +281,11 @@ def _settings_for(
         raise ValueError(f"batch_size must be >= 2 (correlation-based proxies), got {batch_size}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if per_class is not None and per_class not in PER_CLASS_METHODS:
+        raise ValueError(f"per_class must be one of {', '.join(PER_CLASS_METHODS)} or None, got {per_class!r}")
     return ComputeSettings(
+        swap_repeats=int(swap_repeats),
+        per_class=per_class,
         proxies=tuple(names),
         space=space,
         num_classes=int(classes),
@@ -288,6 +326,10 @@ def compute_store_proxies(
     force: bool = False,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
+    swap_repeats: int = SWAP_REPEATS,
+    per_class: str | None = None,
+    sample: int | None = None,
+    sample_seed: int = 0,
 ) -> ComputeReport:
     """Compute proxies for a store's architectures and merge them into its ``proxies.parquet``.
 
@@ -300,6 +342,9 @@ def compute_store_proxies(
     keys, limit
         Architectures to compute (default every architecture of the store, in store order); ``limit``
         keeps the first ``limit`` of them.
+    sample, sample_seed
+        Compute a uniform random sample of ``sample`` of those architectures (without replacement, drawn
+        from ``sample_seed``), in random order; applied before ``limit``.
     jobs
         Worker processes (1 = in this process). Workers are *spawned*, so a script calling this with
         ``jobs > 1`` must do so under ``if __name__ == "__main__":`` (the CLI does).
@@ -316,6 +361,12 @@ def compute_store_proxies(
         thread is often fastest for these small networks on a busy machine.
     progress
         Called as ``progress(done, total, status)`` after each architecture (status: per-architecture time).
+    swap_repeats
+        SWAP's Gaussian weight draws per cell (the paper's 32; fewer is proportionally faster).
+    per_class
+        ``"function"`` or ``"nb201"`` (NB201 only): compute each equivalence class of the space once, on its
+        representative (the smallest official index), and fill the values to every member of the class in
+        the store; the columns' descriptions say so. ``keys`` then select classes through their members.
 
     Returns
     -------
@@ -345,6 +396,8 @@ def compute_store_proxies(
         seed=seed,
         channels=channels,
         cells_per_stage=cells_per_stage,
+        swap_repeats=swap_repeats,
+        per_class=per_class,
     )
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
@@ -379,11 +432,21 @@ def compute_store_proxies(
     all_keys = bench.keys() if keys is None else np.asarray(list(keys), dtype=object)
     if keys is not None:
         bench.codes(all_keys)  # unknown keys raise OutOfSpaceError
+    if sample is not None:
+        if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= len(all_keys):
+            raise ValueError(f"sample must be an int in 1..{len(all_keys)} (the architectures), got {sample!r}")
+        all_keys = np.asarray(all_keys, dtype=object)[spawn(sample_seed, "proxies-sample").permutation(len(all_keys))]
+        all_keys = all_keys[:sample]
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ValueError(f"limit must be a non-negative int, got {limit!r}")
         all_keys = all_keys[:limit]
     wanted = list(dict.fromkeys(str(k) for k in all_keys))
+    members: dict[str, list[str]] = {}
+    if per_class is not None:
+        members = class_members(bench, per_class)
+        representative = {m: rep for rep, group in members.items() for m in group}
+        wanted = list(dict.fromkeys(representative[k] for k in wanted))
 
     partial = _PartialFile(store_dir / RUNS_FOLDER / f"{settings.run_id()}.jsonl")
     done_records = {r["key"]: r for r in partial.records()}
@@ -392,6 +455,8 @@ def compute_store_proxies(
         # a row holds a value in some column iff an earlier run computed it (a proxy can be NaN by itself)
         present = existing[sorted(extend)].notna().any(axis=1).to_numpy()
         have_in_store = set(existing["key"].to_numpy()[present])
+        if per_class is not None:  # a class is done when any member holds its values
+            have_in_store = {rep for rep, group in members.items() if not have_in_store.isdisjoint(group)}
     todo = [k for k in wanted if k not in done_records and k not in have_in_store]
     skipped = len(wanted) - len(todo)
     log.info(
@@ -433,6 +498,11 @@ def compute_store_proxies(
 
     # every finished record, also those of an earlier interrupted run over other keys (nothing is lost)
     new_records = list(done_records.values())
+    stored_records = new_records
+    report_filled = 0
+    if per_class is not None:
+        stored_records = [{**r, "key": m} for r in new_records for m in members.get(r["key"], [r["key"]])]
+        report_filled = len(stored_records)
     report = ComputeReport(
         store=store_dir,
         columns=list(columns.values()),
@@ -441,12 +511,13 @@ def compute_store_proxies(
         merged=False,
         partial_file=partial.path,
         settings=settings,
+        filled=report_filled if per_class is not None else 0,
     )
     if new_records:
         report.seconds_per_arch = float(np.mean([r["total_s"] for r in new_records]))
         report.seconds_per_proxy = {name: float(np.mean([r["seconds"][name] for r in new_records])) for name in names}
     if new_records or (force and set(columns.values()) - extend):
-        _merge(store_dir, new_records, names, columns, settings, extend, report)
+        _merge(store_dir, stored_records, names, columns, settings, extend, report)
         report.merged = True
     partial.path.unlink(missing_ok=True)
     if partial.path.parent.is_dir() and not any(partial.path.parent.iterdir()):
@@ -505,6 +576,23 @@ def _run_parallel(
             raise
 
 
+def class_members(bench: Any, method: str) -> dict[str, list[str]]:
+    """Representative key -> keys of the store's cells in its class (the space's ``canonical_index``)."""
+    space = bench.space
+    if not hasattr(space, "canonical_index"):
+        raise ValueError(
+            f"per_class needs a space with equivalence classes of cells (nb201); {bench.meta.space!r} has none"
+        )
+    keys = np.asarray(bench.keys(), dtype=object)
+    reps = space.canonical_index(method)[space.index_of(keys)]
+    rep_keys = np.asarray([a.key for a in space.from_index(np.unique(reps))], dtype=object)
+    rep_key_of = dict(zip(np.unique(reps).tolist(), rep_keys, strict=True))
+    out: dict[str, list[str]] = {}
+    for key, rep in zip(keys, reps.tolist(), strict=True):
+        out.setdefault(str(rep_key_of[rep]), []).append(str(key))
+    return out
+
+
 def _merge(
     store_dir: Path,
     records: list[dict[str, Any]],
@@ -520,7 +608,9 @@ def _merge(
     computed = pd.DataFrame(
         {"key": [r["key"] for r in records], **{columns[n]: [r["values"][n] for r in records] for n in names}}
     )
-    computed[list(columns.values())] = computed[list(columns.values())].astype(float)
+    computed[list(columns.values())] = (
+        computed[list(columns.values())].astype(float).clip(-INFINITY_STAND_IN, INFINITY_STAND_IN)
+    )
     table = store.proxies
     if table is None:
         table = pd.DataFrame({"key": store.archs["key"].to_numpy()})
@@ -538,6 +628,32 @@ def _merge(
         values[rows] = computed[column].to_numpy(dtype=float)
         table[column] = values
 
+    new_meta = declare_columns(
+        meta,
+        names,
+        columns,
+        settings,
+        seconds_per_arch=report.seconds_per_arch,
+        seconds_per_proxy=report.seconds_per_proxy,
+    )
+    write_proxies(store_dir, new_meta, table)  # validates; one atomic step (meta.json records the table's hash)
+    log.info("%s: wrote %d values of %s", store_dir, len(records), ", ".join(columns.values()))
+
+
+def declare_columns(
+    meta: StoreMeta,
+    names: Sequence[str],
+    columns: Mapping[str, str],
+    settings: ComputeSettings,
+    *,
+    seconds_per_arch: float,
+    seconds_per_proxy: Mapping[str, float],
+    updated: str | None = None,
+) -> StoreMeta:
+    """``meta`` with computed proxy columns declared (metrics) and their settings recorded (provenance).
+
+    ``updated`` (ISO time) defaults to now.
+    """
     metrics = dict(meta.metrics)
     for name in names:
         metrics[columns[name]] = _column_metric(name, columns[name], settings)
@@ -552,12 +668,10 @@ def _merge(
         {
             "columns": recorded_columns,
             "settings": runs,
-            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "seconds_per_arch": report.seconds_per_arch,
-            "seconds_per_proxy": report.seconds_per_proxy,
+            "updated": updated or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seconds_per_arch": seconds_per_arch,
+            "seconds_per_proxy": dict(seconds_per_proxy),
         }
     )
     provenance[PROVENANCE_KEY] = section
-    new_meta = dataclasses.replace(meta, metrics=metrics, provenance=provenance)
-    write_proxies(store_dir, new_meta, table)  # validates; one atomic step (meta.json records the table's hash)
-    log.info("%s: wrote %d values of %s", store_dir, len(records), ", ".join(columns.values()))
+    return dataclasses.replace(meta, metrics=metrics, provenance=provenance)

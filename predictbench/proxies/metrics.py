@@ -57,7 +57,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -561,6 +561,7 @@ def compute_proxies(
     channels: int | None = None,
     cells_per_stage: int | None = None,
     seed: int = 0,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProxyResult:
     """Compute proxies of an architecture (its network built and initialised from ``seed``) or a network.
 
@@ -581,10 +582,17 @@ def compute_proxies(
         channels (default 128) and cells per stack (default 3).
     seed
         Seeds the weight initialisation, the synthetic batch and zen's draws (independent streams).
+    options
+        Extra keyword arguments of single proxies, e.g. ``{"swap": {"repeats": 8}}`` (fewer SWAP weight
+        draws than the paper's 32).
     """
     from predictbench.proxies.networks import build_network
 
     names = [resolve_proxy_name(p) for p in (proxies if proxies is not None else DEFAULT_PROXIES)]
+    extra = {resolve_proxy_name(name): dict(kwargs) for name, kwargs in (options or {}).items()}
+    unused = sorted(set(extra) - set(names))
+    if unused:
+        raise ValueError(f"options given for proxies that are not computed: {', '.join(unused)}")
     started = time.perf_counter()
     if isinstance(arch_or_net, Arch):
         net: nn.Module = build_network(
@@ -617,7 +625,7 @@ def compute_proxies(
         fn = get_proxy(name)
         t0 = time.perf_counter()
         x, y = real if real is not None and name in REAL_IMAGES else (inputs, targets)
-        values[name] = float(fn(net, x, y, seed=seed))
+        values[name] = float(fn(net, x, y, seed=seed, **extra.get(name, {})))
         seconds[name] = time.perf_counter() - t0
     settings: dict[str, Any] = {
         "batch_size": len(inputs),
@@ -628,6 +636,8 @@ def compute_proxies(
         "seed": seed,
         "data": "synthetic" if data is None else "user",
     }
+    if extra:
+        settings["options"] = extra
     if real is not None:
         settings["real_images"] = {"file": "cifar10_subset.npz", "split": "train", "proxies": sorted(REAL_IMAGES)}
     return ProxyResult(values=values, seconds=seconds, build_s=build_s, settings=settings)

@@ -48,7 +48,7 @@ from predictbench.multiobjective.base import MultiObjectiveSearcher
 from predictbench.search.base import Searcher
 from predictbench.search.pruning import Decisions, decisions_of, valid_rows
 from predictbench.spaces import SearchSpace
-from predictbench.types import Arch
+from predictbench.types import Arch, Metric
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,21 @@ class HardwareAwareReinforce(MultiObjectiveSearcher, ReinforceSearch):
                 f"{who}: w must be a finite number, a pair (w at or below target, w above target) or 'hard', got {w!r}"
             )
         return float(pair[0]), float(pair[1])
+
+    def check_objectives(self, metrics: Sequence[Metric]) -> None:
+        """Exactly two objectives, the second a lower-is-better metric (a latency or energy)."""
+        who = type(self).__name__
+        if len(metrics) != 2:
+            names = ", ".join(m.name for m in metrics)
+            raise ValueError(
+                f"{who} needs exactly 2 objectives (the search signal, then a latency or energy), got {len(metrics)}: "
+                f"{names}"
+            )
+        if metrics[1].higher_is_better:
+            raise ValueError(
+                f"{who}: objective 2 must be a lower-is-better latency or energy for MnasNet's reward, got "
+                f"{metrics[1].name!r} (higher is better)"
+            )
 
     def current_target(self, costs: np.ndarray) -> float:
         """T: the ``target`` option, or the median of the finite ``costs`` (1.0 when there is none)."""

@@ -155,3 +155,54 @@ def test_cli_compute(root: Path) -> None:
     assert {"params_live", "flops_live"} <= {m["name"] for m in meta["metrics"]}
     listing = runner.invoke(app, ["proxies", "list"])
     assert listing.exit_code == 0 and "jacob_cov" in listing.output
+
+
+def test_per_class_computes_each_class_once_and_fills_its_members(root: Path) -> None:
+    bench = pb.load(NAME, root=root)
+    members = compute_module.class_members(bench, "function")
+    rep, group = next((r, g) for r, g in members.items() if len(g) >= 3)
+    report = compute_store_proxies(NAME, ["params"], root=root, keys=group[-2:], per_class="function", **TINY)
+    assert (report.computed, report.filled) == (1, len(group))
+    bench = pb.load(NAME, root=root)
+    values = bench.proxies(group, ["params_live"], fill=False)[:, 0]
+    assert np.isfinite(values).all() and np.ptp(values) == 0
+    direct = compute_proxies(Arch("nb201", rep), ["params"], channels=4, cells_per_stage=1, batch_size=8).values
+    assert values[0] == pytest.approx(direct["params"])
+    assert "filled to every member" in bench.metrics["params_live"].description
+    again = compute_store_proxies(NAME, ["params"], root=root, keys=group[:1], per_class="function", **TINY)
+    assert (again.computed, again.skipped) == (0, 1)
+
+
+def test_sample_draws_a_seeded_uniform_subset(root: Path) -> None:
+    first = compute_store_proxies(NAME, ["params"], root=root, sample=3, sample_seed=5, suffix="_a", **TINY)
+    second = compute_store_proxies(NAME, ["params"], root=root, sample=3, sample_seed=5, suffix="_b", **TINY)
+    assert first.computed == second.computed == 3
+    bench = pb.load(NAME, root=root)
+    done_a = np.isfinite(bench.proxies(bench.keys(), ["params_a"], fill=False)[:, 0])
+    done_b = np.isfinite(bench.proxies(bench.keys(), ["params_b"], fill=False)[:, 0])
+    assert done_a.sum() == 3 and (done_a == done_b).all()
+    assert not done_a[:3].all()  # not simply the first cells of the store
+
+
+BAD_OPTIONS = [
+    ("per-class-unknown", {"per_class": "graph"}, "per_class must be one of function, nb201"),
+    ("sample-zero", {"sample": 0}, "sample must be an int in 1.."),
+    ("sample-too-many", {"sample": 10**6}, "sample must be an int in 1.."),
+    ("swap-repeats-zero", {"swap_repeats": 0}, "swap_repeats must be a positive int"),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), [c[1:] for c in BAD_OPTIONS], ids=[c[0] for c in BAD_OPTIONS])
+def test_bad_new_options_name_the_option(root: Path, options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        compute_store_proxies(NAME, ["params"], root=root, **options)
+    assert not (root / NAME / RUNS_FOLDER).exists()
+
+
+def test_options_of_proxies_not_computed_are_refused() -> None:
+    with pytest.raises(ValueError, match="options given for proxies that are not computed: swap"):
+        compute_proxies(
+            Arch("nb201", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+            ["params"],
+            options={"swap": {"repeats": 2}},
+        )

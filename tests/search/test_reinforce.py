@@ -134,6 +134,24 @@ def test_hardware_aware_search_on_hw_nas_bench_latency(nb201_tables_root: Path) 
     assert runs[0] == runs[1]
 
 
+BAD_OBJECTIVES = [
+    (["valid_acc@12", "edgegpu_latency", "edgegpu_energy"], "needs exactly 2 objectives .* got 3: valid_acc"),
+    (["valid_acc@12", "train_acc@200"], "objective 2 must be a lower-is-better latency or energy .* 'train_acc'"),
+]
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(("objectives", "message"), BAD_OBJECTIVES, ids=["3-objectives", "accuracy-second"])
+def test_bad_objectives_are_refused_before_any_evaluation(
+    nb201_tables_root: Path, objectives: list[str], message: str
+) -> None:
+    bench = pb.load("nb201/cifar10", root=nb201_tables_root)
+    oracle = MultiObjectiveOracle(bench, objectives=objectives, budget=5, seed=0)
+    with pytest.raises(ValueError, match=message):
+        run_multiobjective(make_mo_searcher("reinforce", bench.space, seed=0), oracle)
+    assert oracle.queries == 0 and not oracle.history
+
+
 def test_single_objective_search_is_deterministic_per_seed(analog_root: Path) -> None:
     bench = pb.load("nb201-analog/cifar10", root=analog_root)
 
@@ -198,7 +216,11 @@ CLI_BAD = [
     (["search", "-s", "reinforce:learning_rate=0"], "ReinforceSearch: learning_rate must be a finite number > 0"),
     (["search", "-s", "reinforce:lr=0.1"], "searcher 'reinforce' has no option 'lr'."),
     (["mosearch", "-s", "reinforce:w=soft"], "option 'w' must be a number or a tuple of float values or one of 'hard'"),
-    (["mosearch", "-s", "reinforce"], "needs objective 2 to be a latency or energy"),  # analog drift: higher is better
+    # the analog store's second objective (drift) is higher-is-better
+    (
+        ["mosearch", "-s", "reinforce"],
+        "objective 2 must be a lower-is-better latency or energy",
+    ),  # analog drift: higher is better
 ]
 
 

@@ -45,6 +45,8 @@ from predictbench.benchmarks.convert.table import (
 )
 from predictbench.benchmarks.store import MetricRef, write_store
 from predictbench.paths import data_root
+from predictbench.proxies.shipped import attach_shipped, shipped_files
+from predictbench.spaces import get_space
 from predictbench.types import DataFormatError, Metric, MetricKind, MetricSplit
 
 log = logging.getLogger(__name__)
@@ -480,7 +482,10 @@ def _inputs(source: Path, ds: _Dataset) -> dict[str, str]:
         files.append(SUITEZERO_FILE)
     if ds.task == "cifar10":
         files += [ROBUSTNESS_FILE, NASWOT_FILE]
-    return hash_inputs([source / f for f in files], base=source)
+    inputs = hash_inputs([source / f for f in files], base=source)
+    shipped = [path for path in shipped_files("nb201", ds.task) if path.is_file()]
+    inputs.update({f"predictbench/proxies/tables/{k}": v for k, v in hash_inputs(shipped).items()})
+    return inputs
 
 
 def _spec(ds: _Dataset, sources: _Sources) -> TableSpec:
@@ -575,6 +580,7 @@ def convert(
             wide, spec, source=src / ACCURACY_FILE, inputs=inputs, converter=CONVERTER, version=VERSION
         )
         _check_arch_strings(wide, archs)
+        meta, proxies = attach_shipped(meta, archs, proxies, get_space("nb201"))
         written.append(write_store(root, meta, archs, results, proxies))
         log.info("wrote %s (%d archs, %d metrics)", dest, len(archs), len(meta.metrics))
     return written
