@@ -66,6 +66,7 @@ OMNI_LGBM_DEFAULTS: dict[str, Any] = {
 _TRANSFORMS = ("rank", "standard", "none")
 _TARGETS = ("rank", "raw")
 _REFERENCES = ("benchmark", "train")
+_AGGREGATES = ("mean", "log")
 
 
 # ---- helpers --------------------------------------------------------------------------------------------
@@ -430,8 +431,10 @@ class RankEnsemblePredictor(Predictor):
 
     Each proxy is turned into its mid-rank in (0, 1] within the reference distribution (ties averaged;
     ``reference="benchmark"``: all cells of the benchmark, ``"train"``: the training cells), oriented by its
-    declared direction; the score is the weighted mean over the proxies a cell has values for (NaN-robust).
-    A cell with no value for any proxy scores 0, below every other cell. No target value is used.
+    declared direction; the score is the weighted mean over the proxies a cell has values for (NaN-robust):
+    of the ranks (``aggregate="mean"``), or of their logarithms (``aggregate="log"``, AZ-NAS's non-linear
+    aggregation: one poor rank pulls a cell down more than a good one lifts it; ranks are floored at half a
+    reference step). A cell with no value for any proxy scores below every other cell. No target value is used.
 
     Examples
     --------
@@ -452,17 +455,23 @@ class RankEnsemblePredictor(Predictor):
         weights: Sequence[float] | None = None,
         reference: str = "benchmark",
         proxy_source: str | None = None,
+        aggregate: str = "mean",
     ) -> None:
         self.proxies = proxies
         self.weights = weights
         self.reference = reference
         self.proxy_source = proxy_source
+        self.aggregate = aggregate
+
+    def _proxy_names(self, X: Any, who: str) -> list[str]:
+        return resolve_proxies(X, self.proxies, who)
 
     def fit(self, X: Any, y: np.ndarray) -> RankEnsemblePredictor:
         who = repr(self)
+        _check_choice(who, "aggregate", self.aggregate, _AGGREGATES)
         X = with_proxy_source(_require_batch(X, who), self.proxy_source, who)
         check_target(y, len(X))
-        names = resolve_proxies(X, self.proxies, who)
+        names = self._proxy_names(X, who)
         if self.weights is None:
             weights = np.ones(len(names))
         else:
@@ -482,9 +491,14 @@ class RankEnsemblePredictor(Predictor):
         X = with_proxy_source(_require_batch(X, repr(self)), self.proxy_source, repr(self))
         ranks = self.scaler_.transform(self.signs_ * np.asarray(X.proxies(self.proxy_names_), dtype=float))
         present = np.isfinite(ranks)
+        floor = 0.0
+        if self.aggregate == "log":
+            step = 0.5 / max(1, *(len(ref) for ref in self.scaler_.sorted_))
+            ranks = np.log(np.maximum(ranks, step))
+            floor = float(np.log(step)) - 1.0
         total = (np.where(present, ranks, 0.0) * self.weights_).sum(axis=1)
         weight = (present * self.weights_).sum(axis=1)
-        return np.divide(total, weight, out=np.zeros(len(ranks)), where=weight > 0)
+        return np.divide(total, weight, out=np.full(len(ranks), floor), where=weight > 0)
 
 
 class LearnedEnsemblePredictor(Predictor):

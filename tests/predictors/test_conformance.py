@@ -38,6 +38,7 @@ FAST: dict[str, dict[str, Any]] = {
     "nao": {"epochs": 3},
     "tuned": {"n_trials": 3, "cv": 2, "base_params": {"n_estimators": 20}},
     "robot": {"n_trials": 20},
+    "zero-shot": {"proxies": ["synflow", "nwot", "jacov"]},  # the toy store has none of the 2023-25 proxies
 }
 #: small settings tried for every other predictor, again only where it has such a parameter
 FAST_COMMON: dict[str, Any] = {"n_estimators": 20, "epochs": 10, "n_models": 3, "num_epochs": 10}

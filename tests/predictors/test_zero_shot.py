@@ -1,0 +1,121 @@
+"""The label-free ``zero-shot`` ensemble and the log-rank aggregation, on a tiny real-format store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import kendalltau
+
+from predictbench.benchmarks import TabularBenchmark
+from predictbench.benchmarks.store import MetricRef, StoreMeta, write_store
+from predictbench.predictors import make_predictor
+from predictbench.predictors.zerocost import RankEnsemblePredictor
+from predictbench.predictors.zeroshot import ZeroShotPredictor
+from predictbench.proxies import PROXY_METRICS
+from predictbench.spaces.nb201 import NB201Space
+from predictbench.testing import check_predictor
+from predictbench.types import Metric
+
+N = 200
+COLUMNS = {  # column -> how it relates to the signal
+    "az_expressivity_live": "signal",
+    "az_trainability_live": "signal",
+    "meco": "signal",  # a converter's column: used when no meco_live exists
+    "meco_live": "noisy",  # ... but the _live column wins
+    "zico_live": "noise",
+}
+
+
+def _store(root: Path, columns: dict[str, str] = COLUMNS, name: str = "zs/cifar10") -> TabularBenchmark:
+    rng = np.random.default_rng(3)
+    space = NB201Space()
+    indices = np.sort(rng.choice(len(space), N, replace=False))
+    keys = np.array([a.key for a in space.from_index(indices)], dtype=object)
+    signal = rng.standard_normal(N)
+    kinds = {
+        "signal": lambda: signal + 0.3 * rng.standard_normal(N),
+        "noisy": lambda: signal + 2.0 * rng.standard_normal(N),
+        "noise": lambda: rng.standard_normal(N),
+    }
+    values = {column: kinds[kind]() for column, kind in columns.items()}
+    metrics = {"test_acc": Metric("test_acc", True, "%", "objective", 0.0, 100.0)}
+    for column in columns:
+        base = PROXY_METRICS[column.removesuffix("_live")]
+        metrics[column] = Metric(column, base.higher_is_better, base.unit, "proxy")
+    meta = StoreMeta(
+        name=name,
+        space="nb201",
+        task="cifar10",
+        metrics=metrics,
+        fidelities=(200,),
+        default_fidelity=200,
+        report=MetricRef("test_acc", 200),
+    )
+    results = pd.DataFrame({"key": keys, "seed": -1, "fidelity": 200, "test_acc": 80 + 5 * signal})
+    archs = pd.DataFrame({"key": keys, "index": indices.astype(np.int64)})
+    proxies = pd.DataFrame({"key": keys, **values}) if values else None
+    return TabularBenchmark.from_path(write_store(root, meta, archs, results, proxies))
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> TabularBenchmark:
+    return _store(tmp_path_factory.mktemp("zs"))
+
+
+def test_frontier_names_resolve_to_live_columns_first(bench: TabularBenchmark) -> None:
+    batch = bench.batch(bench.keys())
+    model = make_predictor("zero-shot").fit(batch, np.zeros(len(batch)))
+    assert model.proxy_names_ == ["az_expressivity_live", "az_trainability_live", "meco_live", "zico_live"]
+    truth = bench.lookup(bench.keys(), "test_acc")
+    assert kendalltau(model.predict(batch), truth).statistic > 0.5
+
+
+def test_no_target_value_is_read(bench: TabularBenchmark) -> None:
+    keys = bench.keys()
+    train, test = bench.batch(keys[:50]), bench.batch(keys[50:])
+    truth = np.asarray(bench.lookup(keys[:50], "test_acc"))
+    first = ZeroShotPredictor().fit(train, truth).predict(test)
+    poisoned = ZeroShotPredictor().fit(train, -truth[::-1] * 1e6).predict(test)
+    np.testing.assert_array_equal(first, poisoned)
+
+
+def test_log_aggregate_on_known_ranks(bench: TabularBenchmark) -> None:
+    batch = bench.batch(bench.keys())
+    names = ["az_expressivity_live", "zico_live"]
+    mean = RankEnsemblePredictor(proxies=names).fit(batch, np.zeros(N))
+    log = RankEnsemblePredictor(proxies=names, aggregate="log").fit(batch, np.zeros(N))
+    ranks = mean.scaler_.transform(mean.signs_ * np.asarray(batch.proxies(names)))
+    np.testing.assert_allclose(mean.predict(batch), ranks.mean(axis=1))
+    np.testing.assert_allclose(log.predict(batch), np.log(ranks).mean(axis=1))
+    # one poor rank costs more than one good rank gains: (0.9, 0.1) ranks below (0.5, 0.5) with "log" only
+    assert np.log([0.9, 0.1]).mean() < np.log([0.5, 0.5]).mean()
+
+
+def test_conformance(bench: TabularBenchmark) -> None:
+    keys = bench.keys()
+    train, test = bench.batch(keys[:120]), bench.batch(keys[120:])
+    check_predictor(make_predictor("zero-shot"), train, np.asarray(bench.lookup(keys[:120], "test_acc")), X_test=test)
+
+
+BAD = [
+    ("aggregate", {"aggregate": "max"}, "aggregate must be one of \\('mean', 'log'\\)"),
+    ("unknown-proxy", {"proxies": ["nope_live"]}, "nope_live"),
+    ("bad-spec", {"proxies": 3}, "proxies must be 'frontier' or proxy names"),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_options_name_the_option(bench: TabularBenchmark, options: dict, message: str) -> None:
+    batch = bench.batch(bench.keys()[:10])
+    with pytest.raises(Exception, match=message):
+        ZeroShotPredictor(**options).fit(batch, np.zeros(10))
+
+
+def test_a_store_without_the_new_proxies_says_how_to_compute_them(tmp_path: Path) -> None:
+    other = _store(tmp_path, {"synflow": "signal"}, name="old/cifar10")
+    batch = other.batch(other.keys()[:10])
+    with pytest.raises(ValueError, match="has none of the 2023-25 proxies .*proxies compute"):
+        ZeroShotPredictor().fit(batch, np.zeros(10))
