@@ -127,6 +127,10 @@ def test_zero_cost_analysis(
 ) -> None:
     notebook = execute("zero_cost_analysis", nb201_tables_root, tmp_path, kernel, monkeypatch)
     assert tables_with(notebook, "kendall_tau", "top100_overlap", "synflow", "rank ensemble (jacov+nwot+synflow)")
+    from predictbench.proxies.shipped import read_shipped
+
+    if read_shipped("nb201", "cifar10") is not None:  # the shipped 2023-25 proxies and the zero-shot ensemble
+        assert tables_with(notebook, "kendall_tau", "az_expressivity", "AZ-NAS aggregate", "zero-shot ensemble")
     records = read_results(tmp_path / "results" / "zero_cost_analysis.jsonl")
     assert set(records["predictor"]) == {
         "proxy:jacov", "proxy:nwot", "proxy:synflow", "proxy-rank-ensemble", "proxy-learned-ensemble"
