@@ -30,6 +30,11 @@ Modules
 :mod:`~predictbench.supernet.differentiable`, :mod:`~predictbench.supernet.darts`,
 :mod:`~predictbench.supernet.zero_order`
     first-order DARTS and a zero-order (ZARTS-style) architecture step on the same supernet.
+:mod:`~predictbench.supernet.enas`
+    ENAS: an autoregressive controller trained by REINFORCE, alternating with shared-weight training.
+:mod:`~predictbench.supernet.latency_table`, :mod:`~predictbench.supernet.fbnet`
+    a device's additive per-operation latency table (fitted to HW-NAS-Bench) and FBNet's latency-aware
+    Gumbel-softmax search.
 :mod:`~predictbench.supernet.standalone`
     stand-alone training of single cells (the ground truth of the honest check).
 

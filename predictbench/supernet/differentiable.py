@@ -10,7 +10,11 @@ Architecture parameters ``alpha`` (6 edges x 5 operations) weight every edge's o
    held fixed.
 
 The derived cell takes the strongest operation of every edge, ``none`` included (as NB201's own DARTS baseline
-does), so the well-known collapse shows as ``skip_connect``/``none`` edges. Everything random (initial weights,
+does), so the well-known collapse shows as ``skip_connect``/``none`` edges. ``data`` is any
+:class:`~predictbench.supernet.data.ImageData` (digits, the real CIFAR-10 subset, a user's datasets); a training
+split that augments (:class:`~predictbench.supernet.data.Augmented`) serves each epoch's crops and flips, announced
+by :func:`~predictbench.supernet.data.augmentation_epoch` as the single-path trainer does; ``alpha`` is fitted on
+the clean validation images. Everything random (initial weights,
 ``alpha``, batch order, sampled directions) is derived from the seed, and the same seed gives every method the
 same initial supernet, ``alpha`` and batches (paired comparisons).
 """
@@ -29,7 +33,7 @@ from torch import nn
 from predictbench.predictors.gcn import cosine_lr, torch_threads
 from predictbench.rng import spawn
 from predictbench.spaces.nb201 import NUM_EDGES, NUM_OPS, OPS, NB201Space
-from predictbench.supernet.data import ImageData, batches, dataset_size
+from predictbench.supernet.data import ImageData, augmentation_epoch, batches, dataset_size
 from predictbench.supernet.model import NB201Supernet
 from predictbench.supernet.trainer import TrainConfig, weight_step
 from predictbench.types import Arch
@@ -57,12 +61,28 @@ class SearchConfig:
     threads: int = 1
     device: str = "cpu"
 
+    def __post_init__(self) -> None:
+        for name in ("channels", "cells_per_stage", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(self.arch_lr, bool) or not isinstance(self.arch_lr, (int, float)) or not self.arch_lr > 0:
+            raise ValueError(f"arch_lr must be a positive number, got {self.arch_lr!r}")
+        decay = self.arch_weight_decay
+        if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not decay >= 0:
+            raise ValueError(f"arch_weight_decay must be a non-negative number, got {decay!r}")
+        self.train_config()  # validates the weight optimiser's settings
+
     def train_config(self) -> TrainConfig:
         return TrainConfig.of(self)
 
 
 class ArchStep(Protocol):
-    """One update of ``alpha`` from a validation batch (and, for inner updates, a training batch)."""
+    """One update of ``alpha`` from a validation batch (and, for inner updates, a training batch).
+
+    Optional hooks: ``start_epoch(epoch)``, called before every epoch, and ``weight_mix(alpha, rng)``, the
+    operation weights of the weight step (default ``softmax(alpha)``); FBNet's Gumbel-softmax step uses both.
+    """
 
     name: str
 
@@ -99,6 +119,12 @@ def mixed_loss(model: NB201Supernet, alpha: torch.Tensor, batch: Batch) -> torch
     return nn.functional.cross_entropy(model(images, weights=torch.softmax(alpha, dim=-1)), labels)
 
 
+def _weight_mix(step: ArchStep, alpha: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+    """The weight step's operation weights: the step's own ``weight_mix`` (FBNet: a Gumbel sample) or softmax."""
+    mix = getattr(step, "weight_mix", None)
+    return torch.softmax(alpha, dim=-1) if mix is None else mix(alpha, rng)
+
+
 def derive_ops(alpha: torch.Tensor | np.ndarray) -> tuple[int, ...]:
     """The cell of the strongest operation per edge (``none`` included; ties to the lower op id)."""
     values = alpha.detach().cpu().numpy() if isinstance(alpha, torch.Tensor) else np.asarray(alpha)
@@ -125,6 +151,11 @@ def bilevel_search(
     """Search ``epochs`` passes over ``data.train`` (weights) interleaved with ``data.valid`` batches (``alpha``)."""
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if not isinstance(data, ImageData):
+        raise TypeError(
+            f"data must be an ImageData (predictbench.supernet.data.cifar10(), digits() or image_data(train, valid, "
+            f"num_classes=...)), got {type(data).__name__}"
+        )
     config = config or SearchConfig()
     train_config = config.train_config()
     space = NB201Space()
@@ -152,21 +183,24 @@ def bilevel_search(
         train_losses: list[float] = []
         valid_losses: list[float] = []
         for epoch in range(epochs):
+            if (start_epoch := getattr(step, "start_epoch", None)) is not None:
+                start_epoch(epoch)
             order = spawn(seed, "differentiable", "train", epoch).permutation(n_train)
             epoch_train, epoch_valid = [], []
-            for index, (images, labels) in enumerate(batches(data.train, config.batch_size, order)):
-                lr = cosine_lr(config.lr, epoch * steps_per_epoch + index, total)
-                for group in weight_optimizer.param_groups:
-                    group["lr"] = lr
-                train_batch = (images.to(config.device), labels.to(config.device))
-                valid_images, valid_labels = next(valid_batches)
-                valid_batch = (valid_images.to(config.device), valid_labels.to(config.device))
-                model.train()
-                epoch_valid.append(step(model, alpha, arch_optimizer, valid_batch, train_batch, directions, lr))
-                weights = torch.softmax(alpha.detach(), dim=-1)
-                epoch_train.append(
-                    weight_step(model, weight_optimizer, *train_batch, grad_clip=config.grad_clip, weights=weights)
-                )
+            with augmentation_epoch(data.train, epoch):
+                for index, (images, labels) in enumerate(batches(data.train, config.batch_size, order)):
+                    lr = cosine_lr(config.lr, epoch * steps_per_epoch + index, total)
+                    for group in weight_optimizer.param_groups:
+                        group["lr"] = lr
+                    train_batch = (images.to(config.device), labels.to(config.device))
+                    valid_images, valid_labels = next(valid_batches)
+                    valid_batch = (valid_images.to(config.device), valid_labels.to(config.device))
+                    model.train()
+                    epoch_valid.append(step(model, alpha, arch_optimizer, valid_batch, train_batch, directions, lr))
+                    weights = _weight_mix(step, alpha.detach(), directions)
+                    epoch_train.append(
+                        weight_step(model, weight_optimizer, *train_batch, grad_clip=config.grad_clip, weights=weights)
+                    )
             train_losses.append(float(np.mean(epoch_train)))
             valid_losses.append(float(np.mean(epoch_valid)))
             epoch_archs.append(space.from_ops_array(np.array([derive_ops(alpha)]))[0])

@@ -2,9 +2,10 @@
 
 Each cell is built as its own NB201 network (:func:`~predictbench.proxies.networks.build_nb201`, the benchmark's
 network at a chosen width and depth), trained from scratch on ``data.train`` for a few epochs (SGD, cosine
-schedule; image order from ``spawn(seed, "standalone", key, epoch)``), and measured on ``data.valid`` in eval
-mode. Its stem reads 3 channels, as the benchmark's does (:func:`~predictbench.supernet.data.digits` repeats the
-grey channel).
+schedule; image order from ``spawn(seed, "standalone", key, epoch)``; an augmenting training split, such as
+:func:`~predictbench.supernet.data.cifar10`'s, serves each epoch's crops and flips), and measured on
+``data.valid`` in eval mode. Its stem reads 3 channels, as the benchmark's does
+(:func:`~predictbench.supernet.data.digits` repeats the grey channel).
 
 Examples
 --------
@@ -25,7 +26,7 @@ import torch
 from predictbench.predictors.gcn import cosine_lr, torch_threads
 from predictbench.proxies.networks import build_nb201
 from predictbench.rng import spawn
-from predictbench.supernet.data import ImageData, batches, dataset_size
+from predictbench.supernet.data import ImageData, augmentation_epoch, batches, dataset_size
 from predictbench.supernet.trainer import TrainConfig
 from predictbench.types import Arch
 
@@ -59,15 +60,16 @@ def _train_one(
     net.train()
     for epoch in range(epochs):
         order = spawn(seed, "standalone", arch.key, epoch).permutation(n)
-        for step, (images, labels) in enumerate(batches(data.train, config.batch_size, order)):
-            for group in optimizer.param_groups:
-                group["lr"] = cosine_lr(config.lr, epoch * steps_per_epoch + step, epochs * steps_per_epoch)
-            loss = torch.nn.functional.cross_entropy(net(images.to(device)), labels.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
-            optimizer.step()
+        with augmentation_epoch(data.train, epoch):
+            for step, (images, labels) in enumerate(batches(data.train, config.batch_size, order)):
+                for group in optimizer.param_groups:
+                    group["lr"] = cosine_lr(config.lr, epoch * steps_per_epoch + step, epochs * steps_per_epoch)
+                loss = torch.nn.functional.cross_entropy(net(images.to(device)), labels.to(device))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+                optimizer.step()
     net.eval()
     correct, total, loss_sum = 0, 0, 0.0
     with torch.no_grad():

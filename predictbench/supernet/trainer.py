@@ -144,6 +144,7 @@ def train_supernet(
     checkpoint: str | Path | None = None,
     label: str = "supernet",
     tag: str = "",
+    after_epoch: Callable[[int], None] | None = None,
 ) -> TrainLog:
     """Train ``model`` for ``epochs`` epochs, one path ``sample_path(rng)`` per mini-batch; resume from ``checkpoint``.
 
@@ -165,6 +166,9 @@ def train_supernet(
         Names the random streams (two trainings with different labels draw independently).
     tag
         What is trained (e.g. the adapter's name); a checkpoint written under another tag is refused.
+    after_epoch
+        Called with the epoch's index after its weight steps, before the checkpoint is written (ENAS trains its
+        controller there; what it changes is not saved in the checkpoint).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -209,6 +213,8 @@ def train_supernet(
                 )
         trace.losses.append(float(np.mean(losses)))
         trace.epochs = epoch + 1
+        if after_epoch is not None:
+            after_epoch(epoch)
         log.debug("%s: epoch %d/%d loss %.4f", label, epoch + 1, epochs, trace.losses[-1])
         if path is not None:
             payload = {
