@@ -28,6 +28,7 @@ from rich.table import Table
 
 from predictbench.experiment import MAX_COUNT, MAX_JOBS, MAX_SEEDS, Component, ExperimentError, parse_spec
 from predictbench.proxies.cli import proxies_app
+from predictbench.supernet.cli import supernet_app
 from predictbench.types import PredictBenchError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="List, convert and inspect benchmark stores.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(proxies_app, name="proxies")
+app.add_typer(supernet_app, name="supernet")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -22,7 +22,7 @@ pytest.importorskip("ipykernel", reason="ipykernel is in the test extra: pip ins
 from predictbench.studies import read_results  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-EXPECTED = ("predictor_comparison", "pruning_analysis", "search_curves", "zero_cost_analysis")
+EXPECTED = ("predictor_comparison", "pruning_analysis", "search_curves", "supernet_check", "zero_cost_analysis")
 KERNEL = "predictbench-tests"
 CELL_TIMEOUT = 300  # seconds per cell; the CI-scale cells take a few seconds, a loaded machine many more
 
@@ -73,7 +73,7 @@ def tables_with(notebook: object, *words: str) -> list[str]:
 # ---- committed form ------------------------------------------------------------------------------------------
 
 
-def test_the_four_notebooks_are_committed() -> None:
+def test_the_five_notebooks_are_committed() -> None:
     assert tuple(sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))) == EXPECTED
 
 
@@ -144,6 +144,27 @@ def test_zero_cost_analysis_names_the_missing_store(
 ) -> None:
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="predictbench data convert nb201-tables"):
         execute("zero_cost_analysis", analog_root, tmp_path, kernel, monkeypatch)
+
+
+@pytest.mark.torch
+@pytest.mark.shared_data
+def test_supernet_check(nb201_tables_root: Path, tmp_path: Path, kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch", reason="the rank check trains supernets with torch")
+    notebook = execute("supernet_check", nb201_tables_root, tmp_path, kernel, monkeypatch)
+    result = json.loads((tmp_path / "results" / "supernet_check.json").read_text())
+    assert result["benchmark"] == "nb201/cifar10" and len(result["cells"]) == 30
+    from predictbench.supernet.study import METHODS
+
+    assert tables_with(notebook, "kendall_tau", "spearman", "fit_seconds", *METHODS)
+    assert len(outputs(notebook, "image/png")) == 1
+    assert (tmp_path / "results" / "figures" / "supernet_check.png").is_file()
+
+
+def test_supernet_check_names_the_missing_store(
+    analog_root: Path, tmp_path: Path, kernel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="predictbench data convert nb201-tables"):
+        execute("supernet_check", analog_root, tmp_path, kernel, monkeypatch)
 
 
 def _has(module: str) -> bool:
