@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from predictbench.proxies.shipped import TABLE_PROXIES
+
 PUBLISHED = {  # (tau, rho) on NB201 test accuracy at 200 epochs, the papers' figures (issue 15)
     "az_nas": (0.741, 0.913),
     "vkdnw_agg": (0.750, 0.919),
@@ -29,19 +31,7 @@ PUBLISHED = {  # (tau, rho) on NB201 test accuracy at 200 epochs, the papers' fi
     "meco": (None, 0.89),
     "swap_reg": (None, 0.90),  # CIFAR-100 validation accuracy in the paper
 }
-NAMES = [
-    "az_expressivity",
-    "az_progressivity",
-    "az_trainability",
-    "az_complexity",
-    "vkdnw_entropy",
-    "vkdnw_dim",
-    "jacob_cov",
-    "meco",
-    "zico",
-    "swap",
-    "swap_reg",
-]
+NAMES = TABLE_PROXIES
 
 
 def main() -> None:

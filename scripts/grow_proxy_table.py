@@ -29,19 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PROXIES = (
-    "az_expressivity",
-    "az_progressivity",
-    "az_trainability",
-    "az_complexity",
-    "vkdnw_entropy",
-    "vkdnw_dim",
-    "jacob_cov",
-    "meco",
-    "zico",
-    "swap",
-    "swap_reg",
-)
+from predictbench.proxies.shipped import TABLE_PROXIES
+
+PROXIES = TABLE_PROXIES
 SETTINGS = {"batch_size": 32, "seed": 0, "swap_repeats": 8, "per_class": "function"}
 """batch 32 (VKDNW's NB201 batch; halves AZ-NAS / VKDNW / jacob_cov time against 64), 8 SWAP draws (the
 paper's 32 cost 3.9 s per cell on this CPU)."""

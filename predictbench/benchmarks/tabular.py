@@ -230,6 +230,10 @@ class TabularBenchmark:
         proxies = self._store.proxies
         return [] if proxies is None else [c for c in proxies.columns if c != "key"]
 
+    def proxy_coverage(self) -> dict[str, float]:
+        """Share of the benchmark's cells with a value of each proxy column (before dead-op filling)."""
+        return _coverage(self._store.proxies, len(self._keys))
+
     def proxies(self, keys: KeysLike, names: Sequence[str] | None = None, *, fill: bool = True) -> np.ndarray:
         """Zero-cost proxy values (n, k) for ``keys``; NaN where a cell has no value.
 
@@ -311,6 +315,10 @@ class ProxyTable:
     def proxy_names(self) -> list[str]:
         return [] if self._table is None else [c for c in self._table.columns if c != "key"]
 
+    def proxy_coverage(self) -> dict[str, float]:
+        """Share of the cells with a value of each proxy column (as :meth:`TabularBenchmark.proxy_coverage`)."""
+        return {} if self._keys is None else _coverage(self._table, len(self._keys))
+
     def keys(self) -> np.ndarray:
         if self._keys is None:
             return np.array([a.key for a in self.space.enumerate()], dtype=object)
@@ -326,6 +334,13 @@ class ProxyTable:
         for key in arr[:1]:
             self.space.validate(str(key))
         return ArchBatch(self, arr)
+
+
+def _coverage(table: pd.DataFrame | None, n_cells: int) -> dict[str, float]:
+    if table is None or n_cells == 0:
+        return {}
+    counts = table.drop(columns="key").notna().sum()
+    return {str(name): float(count) / n_cells for name, count in counts.items()}
 
 
 def _proxy_values(

@@ -5,7 +5,8 @@ Three ingredients, each defined cell by cell (a cell's features never depend on 
 - **canonical cells** (NB201 / NATS-tss): every cell is replaced by the dead-op-free form of the representative
   of its functional class (:meth:`~predictbench.spaces.nb201.NB201Space.canonical_index`), so the 15,625 cells
   collapse onto their 4,930 distinct functions and functionally identical cells share every structural feature;
-- **graph features** (:func:`nb201_graph_features`): counts and lengths of the input-to-output paths that use
+- **graph features** (:func:`nb201_graph_features`; on other spaces GRAF features of the space's own cell graphs,
+  :func:`structure_features`): counts and lengths of the input-to-output paths that use
   only a given set of operations, the degrees of the input and output nodes in that set, the number of
   convolutions on the shallowest and deepest live path, and operation counts. They follow the idea of neural
   graph features (GRAF; Kadlecová et al., ICML 2024): simple path and degree statistics that a tree or kernel
@@ -31,7 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from predictbench.encodings import encoding_names
+
 __all__ = [
+    "GRAPH_DESCRIPTORS",
     "NB201_GRAPH_FEATURE_NAMES",
     "ProxyRanks",
     "canonical_ops",
@@ -39,6 +43,8 @@ __all__ = [
     "structure_features",
 ]
 
+#: Graph encoding that gives the descriptors on spaces without a canonical form (see :mod:`predictbench.graf`).
+GRAPH_DESCRIPTORS = "graf"
 # NB201 op ids (predictbench.spaces.nb201.OPS order)
 _NONE, _SKIP, _CONV1, _CONV3, _POOL = range(5)
 # input->output paths as official edge positions: 0->3; 0->1->3; 0->2->3; 0->1->2->3
@@ -145,11 +151,15 @@ def structure_features(X: Any, encoding: str = "onehot") -> tuple[np.ndarray, np
 
     On a space with canonical forms (NB201 / NATS-tss): the one-hot encoding of each cell's canonical
     dead-op-free form, and :func:`nb201_graph_features` of it (both tabulated once per space). On any other
-    space: the batch's ``encoding`` features, which then also serve as the descriptors.
+    space: the batch's ``encoding`` features, and as descriptors the GRAF features of the space's own cell
+    graphs (:data:`GRAPH_DESCRIPTORS`; path and degree statistics over operation subsets, the generalisation of
+    the NB201 graph features) where the space offers them, else the ``encoding`` features again.
     """
     space = X.benchmark.space
     if not _has_canonical_forms(space):
         features = np.asarray(X.features(encoding), dtype=np.float64)
+        if encoding != GRAPH_DESCRIPTORS and GRAPH_DESCRIPTORS in encoding_names(space):
+            return features, np.asarray(X.features(GRAPH_DESCRIPTORS), dtype=np.float64)
         return features, features
     encoded, graph = _canonical_tables(space)
     rows = space.index_of(X.keys)

@@ -67,6 +67,8 @@ _TRANSFORMS = ("rank", "standard", "none")
 _TARGETS = ("rank", "raw")
 _REFERENCES = ("benchmark", "train")
 _AGGREGATES = ("mean", "log")
+MIN_ALL_COVERAGE = 0.5
+"""``proxies="all"`` takes the proxy columns with values for at least this share of the benchmark's cells."""
 
 
 # ---- helpers --------------------------------------------------------------------------------------------
@@ -166,7 +168,25 @@ def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
     available = list(bench.proxy_names)
     if not available:
         raise ValueError(f"{who}: benchmark {bench.name!r} has no proxies table; {proxy_hint(bench)}")
+    if isinstance(spec, str) and spec == "all":
+        available = _covering(bench, available, who)
     return select_proxies(available, spec, bench.name, who, "'all', a proxy name or a non-empty sequence of names")
+
+
+def _covering(bench: Any, names: list[str], who: str) -> list[str]:
+    """The columns ``"all"`` stands for: those with values for at least :data:`MIN_ALL_COVERAGE` of the cells.
+
+    A proxy table still being computed (e.g. a shipped table that covers a sample of the classes) would
+    otherwise enter every predictor as a mostly-missing feature; name it explicitly to use it anyway.
+    """
+    coverage = bench.proxy_coverage() if hasattr(bench, "proxy_coverage") else {}
+    sparse = [name for name in names if coverage.get(name, 1.0) < MIN_ALL_COVERAGE]
+    if sparse and len(sparse) < len(names):
+        log.info(
+            "%s: proxies='all' leaves out %s (values for < %.0f%% of the cells)", who, sparse, 100 * MIN_ALL_COVERAGE
+        )
+        return [name for name in names if name not in sparse]
+    return names
 
 
 def select_proxies(available: Sequence[str], spec: ProxySpec, source: str, who: str, expected: str) -> list[str]:
@@ -320,6 +340,10 @@ class _Ridge:
             combined = centred @ direction
             norm = float(combined @ combined)
             mean = max(float(combined @ residual) / norm, 0.0) * direction if norm > 0 else mean
+        if self.alpha > 0 and Z.shape[1] > n:  # wide inputs (e.g. GRAF): the same solution from an n x n system
+            kernel = centred @ centred.T + n * self.alpha * np.eye(n)
+            self.coef_ = mean + centred.T @ np.linalg.solve(kernel, residual - centred @ mean)
+            return self
         gram = centred.T @ centred / n + self.alpha * np.eye(Z.shape[1])
         self.coef_ = np.linalg.lstsq(gram, centred.T @ residual / n + self.alpha * mean, rcond=None)[0]
         return self

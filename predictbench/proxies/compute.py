@@ -64,6 +64,8 @@ from predictbench.types import Metric
 
 if TYPE_CHECKING:
     from predictbench.benchmarks.store import StoreMeta
+    from predictbench.proxies.metrics import ProxyResult
+    from predictbench.types import Arch
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,23 @@ class ComputeSettings:
         """Id of this run: settings and the sorted proxy list."""
         return _digest({**self.column_fields(), "proxies": sorted(self.proxies)})
 
+    def compute(self, arch: Arch) -> ProxyResult:
+        """This column set's values of one architecture (imports torch): what a row of the table holds."""
+        from predictbench.proxies.metrics import compute_proxies
+
+        swap_options = {"repeats": self.swap_repeats}
+        return compute_proxies(
+            arch,
+            self.proxies,
+            batch_size=self.batch_size,
+            num_classes=self.num_classes,
+            resolution=self.resolution,
+            channels=self.channels,
+            cells_per_stage=self.cells_per_stage,
+            seed=self.seed,
+            options={name: swap_options for name in ("swap", "swap_reg") if name in self.proxies},
+        )
+
     def describe(self) -> str:
         data = "synthetic data (Gaussian images, uniformly random labels)" if self.data == "synthetic" else self.data
         network = SPACE_DEFAULTS[self.space][0]
@@ -191,21 +210,10 @@ def _init_worker(threads: int) -> None:
 
 def _compute_one(space: str, key: str, settings: ComputeSettings) -> dict[str, Any]:
     """Proxies of one architecture (run in a worker process or in-process)."""
-    from predictbench.proxies.metrics import compute_proxies
     from predictbench.types import Arch
 
     started = time.perf_counter()
-    result = compute_proxies(
-        Arch(space, key),
-        settings.proxies,
-        batch_size=settings.batch_size,
-        num_classes=settings.num_classes,
-        resolution=settings.resolution,
-        channels=settings.channels,
-        cells_per_stage=settings.cells_per_stage,
-        seed=settings.seed,
-        options={name: {"repeats": settings.swap_repeats} for name in ("swap", "swap_reg") if name in settings.proxies},
-    )
+    result = settings.compute(Arch(space, key))
     return {
         "key": key,
         "values": result.values,

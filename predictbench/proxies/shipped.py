@@ -40,10 +40,32 @@ from predictbench.proxies import PROXY_METRICS
 from predictbench.proxies.compute import DEFAULT_SUFFIX, ComputeSettings, declare_columns
 from predictbench.types import DataFormatError
 
-__all__ = ["TABLES", "ShippedTable", "attach_shipped", "read_shipped", "shipped_files", "write_shipped"]
+__all__ = [
+    "TABLES",
+    "TABLE_PROXIES",
+    "ShippedTable",
+    "attach_shipped",
+    "read_shipped",
+    "shipped_files",
+    "write_shipped",
+]
 
 TABLES = Path(__file__).with_name("tables")
 """Where the shipped tables live (package data)."""
+TABLE_PROXIES = (
+    "az_expressivity",
+    "az_progressivity",
+    "az_trainability",
+    "az_complexity",
+    "vkdnw_entropy",
+    "vkdnw_dim",
+    "jacob_cov",
+    "meco",
+    "zico",
+    "swap",
+    "swap_reg",
+)
+"""The proxies of the shipped NB201 tables, in column order: the 2023-25 proxies and jacob_cov (VKDNW_agg's)."""
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,23 @@ def test_a_store_without_the_new_proxies_says_how_to_compute_them(tmp_path: Path
     batch = other.batch(other.keys()[:10])
     with pytest.raises(ValueError, match="has none of the 2023-25 proxies .*proxies compute"):
         ZeroShotPredictor().fit(batch, np.zeros(10))
+
+
+def test_all_leaves_out_proxy_columns_that_cover_few_cells(tmp_path: Path) -> None:
+    from predictbench.predictors.zerocost import RankEnsemblePredictor
+
+    rng = np.random.default_rng(0)
+    bench = _store(tmp_path, {"synflow": "signal", "meco_live": "signal"}, name="partial/cifar10")
+    table = bench._store.proxies.copy()
+    table.loc[rng.random(len(table)) < 0.9, "meco_live"] = np.nan  # a table still being computed: 10% covered
+    bench = _store_with(tmp_path / "p", bench, table)
+    assert bench.proxy_coverage()["synflow"] == 1.0 and bench.proxy_coverage()["meco_live"] < 0.5
+    batch = bench.batch(bench.keys())
+    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow"]
+    named = RankEnsemblePredictor(proxies=["synflow", "meco_live"]).fit(batch, np.zeros(N))
+    assert named.proxy_names_ == ["synflow", "meco_live"]  # named explicitly: used
+
+
+def _store_with(root: Path, bench: TabularBenchmark, proxies: pd.DataFrame) -> TabularBenchmark:
+    store = bench._store
+    return TabularBenchmark.from_path(write_store(root, store.meta, store.archs, store.results, proxies))
