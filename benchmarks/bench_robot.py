@@ -1,15 +1,18 @@
 """RoBoT on NAS-Bench-201: the figures of the closing note, from the shared tables.
 
-Run: ``python benchmarks/bench_robot.py [--seeds 10] [--budget 20] [--sampler auto] [--root DIR]``. Without
-``--root`` the three NB201 stores are converted from ../shared/benchmarks_data into a temporary folder.
+Run: ``python benchmarks/bench_robot.py [--seeds 10] [--budget 20] [--sampler auto] [--root DIR]
+[--tables robot,spearman,sweep] [--ablation [ROW,...]]``. Without ``--root`` the three NB201 stores are converted
+from ../shared/benchmarks_data into a temporary folder. ``--ablation`` prints only the CIFAR-10 ablation: RoBoT
+with one setting changed at a time from its defaults (:data:`ABLATION`; 'all' or some row ids).
 
-1. RoBoT (``RoBoTSearch`` defaults: RoBoT's six proxies, min-max, T - 1 = 19 BO trials, GP sampler) at T = 20
+1. RoBoT (``RoBoTSearch`` defaults: RoBoT's six proxies, min-max, BO until 10 distinct queries, GP) at T = 20
    over ``--seeds`` seeds; final choice = the queried cell with the best search metric; mean +- std (numpy's
    population std, as RoBoT's code prints) of the 200-epoch test accuracy of that cell on each dataset, for
    three settings: RoBoT's own (CIFAR-10 proxies and CIFAR-10's 12-epoch validation signal, whatever the
    dataset reported), each dataset's own validation signal (CIFAR-100 has no Suite-Zero proxies, so it keeps
    CIFAR-10's; ImageNet16-120 uses its own), and ImageNet16-120's proxies with CIFAR-10's signal.
-2. Beyond RoBoT: ``RoBoTPlusSearch`` (``robot-plus``) and its prior-only ablation against the budget T; the
+2. Beyond RoBoT: ``RoBoTPlusSearch`` (``robot-plus``), with its previous prior, and its prior-only ablation
+   against the budget T (RoBoT's defaults at T = 10 next to them); the
    smallest T whose mean CIFAR-10 result reaches 94.30; the same settings on CIFAR-100 and ImageNet16-120
    (own signal), which were not used to design the variant.
 3. Spearman correlation with CIFAR-10 200-epoch test accuracy of every single proxy, of RoBoT's weighted score
@@ -39,6 +42,7 @@ from predictbench.predictors.zerocost import DEFAULT_ENSEMBLE
 from predictbench.rng import spawn
 from predictbench.search import make_searcher, run_search
 from predictbench.search.robot import RoBoTSearch
+from predictbench.search.robot_plus import ROBOT_PLUS_PRIOR
 from predictbench.studies.metrics import spearman_rho
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks_data"
@@ -162,12 +166,13 @@ def sweep_table(stores: dict[str, TabularBenchmark], seeds: list[int], budgets: 
     c10 = stores["cifar10"]
     c10_proxies = ProxyTable.of(c10)
     variants: dict[str, tuple[str, dict[str, Any]]] = {
-        "robot-plus": ("robot-plus", {}),
-        "prior only (rank, jacov+nwot+synflow, no BO)": (
+        "robot-plus (prior jacov+nwot+synflow+zen)": ("robot-plus", {}),
+        "robot-plus, previous prior (jacov+nwot+synflow)": ("robot-plus", {"proxies": list(DEFAULT_ENSEMBLE)}),
+        "prior only (rank, jacov+nwot+synflow+zen, no BO)": (
             "robot",
-            {"proxies": list(DEFAULT_ENSEMBLE), "normalise": "rank", "n_bo_trials": 0},
+            {"proxies": list(ROBOT_PLUS_PRIOR), "normalise": "rank", "n_bo_trials": 0},
         ),
-        "RoBoT (n_bo_trials = T - 1)": ("robot", {"sampler": sampler}),
+        "RoBoT (defaults)": ("robot", {"sampler": sampler}),
     }
     started = time.perf_counter()
     rows = []
@@ -175,13 +180,10 @@ def sweep_table(stores: dict[str, TabularBenchmark], seeds: list[int], budgets: 
     for label, (name, options) in variants.items():
         means = []
         for budget in budgets:
-            extra = {"n_bo_trials": budget - 1} if label.startswith("RoBoT") else {}
             if label.startswith("RoBoT") and budget != 10:  # T = 20: the RoBoT table above
                 means.append(None)
                 continue
-            oracles = [
-                run(name, c10, {**options, **extra, "inputs": c10_proxies}, budget=budget, seed=s)[0] for s in seeds
-            ]
+            oracles = [run(name, c10, {**options, "inputs": c10_proxies}, budget=budget, seed=s)[0] for s in seeds]
             means.append([test_acc(c10, o.best().arch) for o in oracles])
         reached = [b for b, m in zip(budgets, means, strict=True) if m is not None and np.mean(m) >= TARGET]
         smallest[label] = reached[0] if reached else None
@@ -252,21 +254,107 @@ def spearman_table(c10: TabularBenchmark, searchers: list[RoBoTSearch]) -> None:
     print(f"RoBoT weighted score per seed: {weighted}\n")
 
 
+#: NAS-Bench-Suite-Zero's 13 proxies on NB201 (the store also has naswot_v1, from another source).
+SUITE_ZERO = ("epe_nas", "fisher", "flops", "grad_norm", "grasp", "jacov", "l2_norm", "nwot", "params", "plain", "snip")
+SUITE_ZERO += ("synflow", "zen")
+#: One setting changed at a time from ``RoBoTSearch``'s defaults (the reproduction setting): label, searcher
+#: options, Oracle search metric (None: the store's valid_acc@12).
+ABLATION: dict[str, tuple[str, dict[str, Any], str | None]] = {
+    "default": ("defaults: six proxies, min-max over the measured pool, BO to 10 distinct queries", {}, None),
+    "all-proxies": ("proxies: the 13 Suite-Zero proxies", {"proxies": list(SUITE_ZERO)}, None),
+    "pool-all": ("pool: all 15,625 cells, missing values filled", {"candidates": "all"}, None),
+    "rank": ("normalise: rank instead of min-max", {"normalise": "rank"}, None),
+    "19-trials": (
+        "BO phase: 19 trials, free repeats count (previous default)",
+        {"n_bo_queries": None, "n_bo_trials": 19},
+        None,
+    ),
+    "split-5": ("split: BO to 5 distinct queries, greedy 15", {"n_bo_queries": 5}, None),
+    "split-15": ("split: BO to 15 distinct queries, greedy 5", {"n_bo_queries": 15}, None),
+    "startup-3": ("sampler: GP with 3 random start-up trials", {"n_startup_trials": 3}, None),
+    "tpe": ("sampler: TPE", {"sampler": "tpe"}, None),
+    "random": ("sampler: random weights", {"sampler": "random"}, None),
+    "valid200": ("signal: valid_acc@200 (search metric and final choice)", {}, "valid_acc@200"),
+    "previous": (
+        "previous defaults (19 trials, 3 start-up trials)",
+        {"n_bo_queries": None, "n_bo_trials": 19, "n_startup_trials": 3},
+        None,
+    ),
+}
+
+
+def ablation_table(c10: TabularBenchmark, seeds: list[int], budget: int, rows: Sequence[str]) -> None:
+    """RoBoT on CIFAR-10 with one setting changed at a time; test accuracy of the final cell, T0, BO trials."""
+    proxies = ProxyTable.of(c10)
+    out = []
+    for row in rows:
+        label, options, metric = ABLATION[row]
+        started = time.perf_counter()
+        accs, t0, trials = [], [], []
+        for seed in seeds:
+            searcher_seed, oracle_seed = seeds_of(seed)
+            oracle = Oracle(c10, budget=budget, seed=oracle_seed, metric=metric)
+            searcher = make_searcher("robot", c10.space, seed=searcher_seed, inputs=proxies, **options)
+            run_search(searcher, oracle)
+            accs.append(test_acc(c10, oracle.best().arch))
+            t0.append(searcher.t0)
+            trials.append(len(searcher.trials))
+            pool = len(searcher.pool)
+        hits = sum(a >= TARGET for a in accs)
+        seconds = time.perf_counter() - started
+        out.append(
+            [row, label, mean_std(accs), f"{hits}/{len(seeds)}", f"{np.mean(t0):.1f}", f"{np.mean(trials):.1f}", pool]
+        )
+        print(f"{row}: {mean_std(accs)} per seed {[round(a, 2) for a in accs]} ({seconds:.0f} s)", flush=True)
+    print(f"\n## RoBoT ablation on nb201/cifar10, T = {budget}, {len(seeds)} seeds; one setting changed at a time\n")
+    table(["id", "setting", "C10 test", f">= {TARGET}", "T0", "BO trials", "pool"], out)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=10, help="runs per setting (seeds 0..N-1)")
     parser.add_argument("--budget", type=int, default=20, help="T of the RoBoT table")
     parser.add_argument("--sampler", default="auto", help="RoBoT's weight sampler: auto (GP), gp, tpe, random")
-    parser.add_argument("--sweep", default="4,5,6,7,8,9,10,15,20", help="budgets of the beyond-RoBoT table")
+    parser.add_argument("--sweep", default="3,4,5,6,8,10", help="budgets of the beyond-RoBoT table")
     parser.add_argument("--root", type=Path, default=None, help="data root holding nb201/* stores")
+    parser.add_argument("--tables", default="robot,spearman,sweep", help="which of robot, spearman, sweep to print")
+    parser.add_argument(
+        "--ablation",
+        nargs="?",
+        const="all",
+        default=None,
+        help=f"only the CIFAR-10 ablation table: 'all' or comma-separated row ids of {list(ABLATION)}",
+    )
     args = parser.parse_args(argv)
+    if args.ablation is not None:
+        rows = list(ABLATION) if args.ablation == "all" else args.ablation.split(",")
+        unknown = [r for r in rows if r not in ABLATION]
+        if unknown:
+            parser.error(f"--ablation: unknown row ids {unknown}; expected 'all' or some of {list(ABLATION)}")
+    unknown = sorted(set(args.tables.split(",")) - {"robot", "spearman", "sweep"})
+    if unknown:
+        parser.error(f"--tables: unknown tables {unknown}; expected some of robot, spearman, sweep")
     logging.basicConfig(level=logging.WARNING)
+    try:
+        import torch  # Optuna's GP sampler runs on torch: one thread, as the other measurements here
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     started = time.perf_counter()
     stores = load_stores(args.root)
     seeds = list(range(args.seeds))
-    searchers = robot_table(stores, seeds, args.budget, args.sampler)
-    spearman_table(stores["cifar10"], searchers)
-    sweep_table(stores, seeds, [int(b) for b in args.sweep.split(",")], args.sampler)
+    if args.ablation is not None:
+        ablation_table(stores["cifar10"], seeds, args.budget, rows)
+        print(f"total time: {time.perf_counter() - started:.0f} s")
+        return
+    tables = args.tables.split(",")
+    if "spearman" in tables or "robot" in tables:
+        searchers = robot_table(stores, seeds, args.budget, args.sampler)
+    if "spearman" in tables:
+        spearman_table(stores["cifar10"], searchers)
+    if "sweep" in tables:
+        sweep_table(stores, seeds, [int(b) for b in args.sweep.split(",")], args.sampler)
     print(f"total time: {time.perf_counter() - started:.0f} s")
 
 

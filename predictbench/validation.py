@@ -36,6 +36,7 @@ OPTION_LIMITS: dict[str, int] = {
     "n_reference": 1_000_000,
     "n_trials": 100_000,
     "n_bo_trials": 100_000,
+    "n_bo_queries": 100_000,
     "n_startup_trials": 100_000,
     "cv": 1_000,
     "n_jobs": 1_024,

@@ -25,7 +25,7 @@ from predictbench.studies.search_study import SearchStudy
 from predictbench.testing import toy_benchmark
 from predictbench.types import Metric
 
-FAST = {"sampler": "tpe", "n_startup_trials": 3}
+FAST = {"sampler": "tpe", "n_startup_trials": 3, "n_bo_queries": None}  # BO phase = n_bo_trials trials
 
 
 @pytest.fixture(scope="module")
