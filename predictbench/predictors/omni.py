@@ -283,13 +283,13 @@ class OmniEnsemblePredictor(Predictor):
 
     @staticmethod
     def _note_no_proxies(bench: Any) -> None:
-        """Say that a store without proxies gets structure features only: a warning only when a converted store
-        of the same space holds proxies (``proxy_source`` would then add them), else an info line; search loops'
-        proxy-free inputs (no store behind them) say nothing."""
+        """Say that a store without proxies gets structure features only: a warning when proxies can be had (a
+        converted store of the same space holds some, or ``proxies compute`` supports the space), an info line
+        when none exist for the space; search loops' proxy-free inputs (no store behind them) say nothing."""
         if not hasattr(bench, "meta"):
             return
         hint = proxy_hint(bench)
-        level = logging.WARNING if hint.startswith("pass proxy_source") else logging.INFO
+        level = logging.INFO if hint.startswith("no zero-cost proxies exist") else logging.WARNING
         log.log(level, "omni: benchmark %r has no proxies table, so structure features only; %s", bench.name, hint)
 
     def _params_used(self, source: Any, names: list[str], prior: list[str]) -> dict[str, Any]:

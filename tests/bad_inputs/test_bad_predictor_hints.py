@@ -92,10 +92,12 @@ def test_omni_advice_on_a_store_without_proxies_fits_its_space(
     monkeypatch.setenv("PREDICTBENCH_DATA", str(request.getfixturevalue(data_root)))
     monkeypatch.setattr(omni_module, "_WARNED_NO_PROXIES", set())
     X, y = _batch(request.getfixturevalue(store_root), store)
-    with caplog.at_level(logging.WARNING, logger="predictbench.predictors.omni"):
-        model = OmniEnsemblePredictor(**FAST).fit(X, y)  # default proxies="all": structure features, warned
+    with caplog.at_level(logging.INFO, logger="predictbench.predictors.omni"):
+        model = OmniEnsemblePredictor(**FAST).fit(X, y)  # default proxies="all": structure features, said once
     (warning,) = [r.getMessage() for r in caplog.records if NO_PROXIES_WARNING in r.getMessage()]
     assert advice in warning and absent not in warning, warning
+    (level,) = [r.levelno for r in caplog.records if NO_PROXIES_WARNING in r.getMessage()]
+    assert level == (logging.INFO if case.startswith("nbgraph") else logging.WARNING)  # no proxies exist: info
     assert model.ranks_ is None
     with pytest.raises(ValueError, match="has no proxies table") as raised:  # proxies asked for by name
         OmniEnsemblePredictor(proxies="synflow", **FAST).fit(X, y)
@@ -138,7 +140,7 @@ def test_parallel_run_warns_once_and_records_what_omni_used(
     records = [json.loads(line) for line in (tmp_path / "results" / "predictors.jsonl").read_text().splitlines()]
     none = "none (nb201-analog/cifar10 has no proxies)"
     assert len(records) == 4
-    assert all(r["params_used"] == {"proxies": none, "prior_mean": none} for r in records)
+    assert all(r["params_used"] == {"proxies": none, "prior_mean": none, "graph_member": "none"} for r in records)
     assert all(r["params"]["prior_mean"] == ["jacov", "nwot", "synflow"] for r in records)  # the setting as given
     table = next(
         line for line in (tmp_path / "report" / "predictors" / "README.md").read_text().splitlines()

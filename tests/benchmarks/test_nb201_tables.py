@@ -12,6 +12,7 @@ import pytest
 from predictbench.benchmarks import TabularBenchmark, load
 from predictbench.benchmarks.convert import CONVERTERS, nb201_tables
 from predictbench.benchmarks.store import MetricRef
+from predictbench.proxies.shipped import read_shipped, shipped_files
 from predictbench.spaces import get_space
 
 pytestmark = pytest.mark.shared_data
@@ -91,7 +92,9 @@ def test_metric_directions_and_kinds(benches: dict[str, TabularBenchmark]) -> No
 
 def test_proxies(benches: dict[str, TabularBenchmark]) -> None:
     c10 = benches["cifar10"]
-    assert set(c10.proxy_names) == {*SUITEZERO, "zen", "naswot_v1"}
+    shipped = read_shipped("nb201", "cifar10")  # the package's proxy table, filled in as <proxy>_live columns
+    live = set() if shipped is None else {f"{name}_live" for name in shipped.proxies}
+    assert set(c10.proxy_names) == {*SUITEZERO, "zen", "naswot_v1", *live}
     values = c10.proxies(c10.keys(), fill=False)
     present = ~np.isnan(values)
     names = c10.proxy_names
@@ -123,9 +126,10 @@ def test_meta_citation_and_provenance(benches: dict[str, TabularBenchmark]) -> N
     assert inputs == {
         nb201_tables.ACCURACY_FILE, nb201_tables.HW_FILE, nb201_tables.ROBUSTNESS_FILE,
         nb201_tables.SUITEZERO_FILE, nb201_tables.ZEN_FILE, nb201_tables.NASWOT_FILE,
+        *(f"predictbench/proxies/tables/{path.name}" for path in shipped_files("nb201", "cifar10") if path.is_file()),
     }  # fmt: skip
     assert c10.meta.provenance["converter"] == "nb201-tables"
-    assert len({entry["sha256"] for entry in c10.meta.provenance["inputs"]}) == 6
+    assert len({entry["sha256"] for entry in c10.meta.provenance["inputs"]}) == len(inputs)
     assert nb201_tables.SUITEZERO_FILE not in {e["name"] for e in benches["cifar100"].meta.provenance["inputs"]}
 
 

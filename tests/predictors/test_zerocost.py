@@ -295,7 +295,7 @@ def test_real_proxies_rank_nb201(nb201: TabularBenchmark) -> None:
     keys = nb201.keys()
     train, test = nb201.batch(keys[rows[:300]]), nb201.batch(keys[rows[300:1300]])
     y, y_test = nb201.lookup(train.keys, "test_acc"), nb201.lookup(test.keys, "test_acc")
-    assert len(nb201.proxy_names) == 14
+    assert len([name for name in nb201.proxy_names if not name.endswith("_live")]) == 14  # + the shipped table's
     synflow = _tau(ProxyPredictor(proxy="synflow").fit(train, y).predict(test), y_test)
     plain = ProxyPredictor(proxy="plain").fit(train, y)
     plain_learned = ProxyPredictor(proxy="plain", sign="learn").fit(train, y)
