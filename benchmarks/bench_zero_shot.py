@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from predictbench.predictors.zeroshot import ZERO_SHOT_PROXIES
+
 PUBLISHED = {  # (tau, rho) against NB201 test accuracy at 200 epochs, the papers' figures (issue 15)
     ("cifar10", "az_nas"): (0.741, 0.913),
     ("cifar10", "vkdnw_agg"): (0.750, 0.919),
@@ -34,17 +36,7 @@ SETS = {
     "az4+jacov+meco": ["az_expressivity", "az_progressivity", "az_trainability", "az_complexity", "jacob_cov", "meco"],
     "az4+swap": ["az_expressivity", "az_progressivity", "az_trainability", "az_complexity", "swap_reg"],
     "az4+zico": ["az_expressivity", "az_progressivity", "az_trainability", "az_complexity", "zico"],
-    "all": [
-        "az_expressivity",
-        "az_progressivity",
-        "az_trainability",
-        "az_complexity",
-        "jacob_cov",
-        "meco",
-        "zico",
-        "swap_reg",
-        "vkdnw_entropy",
-    ],
+    "all": [*ZERO_SHOT_PROXIES, "vkdnw_entropy"],
 }
 
 
@@ -52,7 +44,7 @@ def main() -> None:
     from scipy.stats import kendalltau, spearmanr
 
     import predictbench as pb
-    from predictbench.predictors.zeroshot import ZERO_SHOT_PROXIES, ZeroShotPredictor
+    from predictbench.predictors.zeroshot import ZeroShotPredictor
     from predictbench.proxies.aznas import az_nas_score
     from predictbench.proxies.vkdnw import vkdnw_aggregate
 
