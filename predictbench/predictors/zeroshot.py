@@ -9,9 +9,9 @@ any of them gets one clear error saying how to compute them.
 
 The default set (:data:`ZERO_SHOT_PROXIES`) was fixed before any measurement, from the members' published
 figures: AZ-NAS's four components, jacob_cov (VKDNW's partner), MeCo, ZiCo and regularised SWAP. On the
-1,510 nb201/cifar10 cells of the first 600 function classes of the shipped table (``python
-benchmarks/bench_zero_shot.py --root R``) it reaches Kendall tau .770 / Spearman rho .924 against test accuracy
-at 200 epochs, against .650 / .835 for AZ-NAS's aggregate and .732 / .906 for VKDNW's on the same cells. ``fit``
+3,539 nb201/cifar10 cells of the first 1,400 function classes of the shipped table (``python
+benchmarks/bench_zero_shot.py --root R``) it reaches Kendall tau .786 / Spearman rho .936 against test accuracy
+at 200 epochs, against .660 / .853 for AZ-NAS's aggregate and .736 / .905 for VKDNW's on the same cells. ``fit``
 reads no target value, only its length, so the same model scores any training size alike.
 
 Examples
