@@ -96,3 +96,18 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
         return int(info.value.code or 0), " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().err).split())
 
     return run
+
+
+@pytest.fixture
+def refused_on_analog(run_cli: CliRun, analog_root: Path, tmp_path: Path) -> Callable[[list[str], str], None]:
+    """``check(args, message)``: ``predictbench *args`` on the embedded default store (budget 5, one seed) exits 2
+    with ``message`` on its one error line and writes no results file."""
+
+    def check(args: list[str], message: str) -> None:
+        results = tmp_path / "refused.jsonl"
+        common = ["-b", "nb201-analog/cifar10", "--budget", "5", "--seeds", "1", "--root", str(analog_root)]
+        code, err = run_cli(*args, *common, "--results", str(results))
+        assert code == 2 and message in err, err
+        assert not results.exists()
+
+    return check
