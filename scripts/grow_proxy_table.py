@@ -9,8 +9,10 @@ with ``predictbench proxies compute`` semantics (``compute_store_proxies(..., pe
 the store under ``R``, resumable inside a chunk), then writes the finished classes into
 ``predictbench/proxies/tables/nb201-<task>.{parquet,json}`` (atomically). Classes are taken in a seeded
 uniformly random order, so the classes done at any time are a uniform sample of the classes (and every
-cell is covered with the same probability). Stop it at any time: the next run continues where the table
-ends. Commit the two table files as they grow.
+cell is covered with the same probability). ``--cells N`` computes only the classes of a uniform sample of N
+cells instead (the sample ``proxies compute --sample N --sample-seed 0`` draws; every member of those classes
+gets the values, so the table covers at least those N cells). Stop it at any time: the next run continues where
+the table ends. Commit the two table files as they grow.
 
 The table's settings are fixed here (:data:`SETTINGS`) and recorded in its provenance; a table written with
 other settings is refused rather than mixed.
@@ -36,6 +38,8 @@ SETTINGS = {"batch_size": 32, "seed": 0, "swap_repeats": 8, "per_class": "functi
 """batch 32 (VKDNW's NB201 batch; halves AZ-NAS / VKDNW / jacob_cov time against 64), 8 SWAP draws (the
 paper's 32 cost 3.9 s per cell on this CPU)."""
 ORDER_LABEL = "proxy-table-order"
+SAMPLE_LABEL = "proxies-sample"
+"""The label of ``proxies compute --sample``'s draw: ``--cells N`` takes the classes of the same cells."""
 
 
 def main() -> None:
@@ -51,6 +55,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--minutes", type=float, default=60.0, help="start no chunk after this many minutes")
     parser.add_argument("--tables", type=Path, default=TABLES, help="where the table lives (default: the package)")
+    parser.add_argument(
+        "--cells",
+        type=int,
+        default=None,
+        help="only the classes of a uniform sample of this many cells (the sample of `proxies compute --sample N "
+        "--sample-seed 0`); default: every class",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     log = logging.getLogger("grow")
@@ -58,8 +69,26 @@ def main() -> None:
     proxies = PROXIES if args.task == "cifar10" else tuple(p for p in PROXIES if p != "zico")  # zico needs labels
     bench = load(f"nb201/{args.task}", root=args.root)
     space = bench.space
-    reps = np.unique(space.canonical_index(SETTINGS["per_class"]))
-    order = reps[spawn(SETTINGS["seed"], ORDER_LABEL).permutation(len(reps))]
+    canonical = space.canonical_index(SETTINGS["per_class"])
+    reps = np.unique(canonical)
+    if args.cells is None:
+        order = reps[spawn(SETTINGS["seed"], ORDER_LABEL).permutation(len(reps))]
+    else:
+        if not 1 <= args.cells <= len(canonical):
+            sys.exit(f"--cells must be in 1..{len(canonical)}, got {args.cells}")
+        keys = bench.keys()
+        sampled = keys[spawn(SETTINGS["seed"], SAMPLE_LABEL).permutation(len(keys))[: args.cells]]
+        classes = canonical[space.index_of(sampled)]
+        order = np.asarray(list(dict.fromkeys(int(c) for c in classes)))
+    if args.cells is None:
+        sample = ""
+        order_text = f"classes in spawn({SETTINGS['seed']}, {ORDER_LABEL!r}).permutation order (uniform sample)"
+    else:
+        sample = f" --cells {args.cells}"
+        order_text = (
+            f"the {len(order)} classes of a uniform sample of {args.cells} cells (spawn({SETTINGS['seed']}, "
+            f"{SAMPLE_LABEL!r}).permutation of the store's keys), in the sample's order"
+        )
     started = time.monotonic()
     while time.monotonic() - started < args.minutes * 60:
         table = read_shipped("nb201", args.task, args.tables)
@@ -70,7 +99,7 @@ def main() -> None:
                 sys.exit(f"{args.tables}: the table was computed with {recorded} / {table.proxies}; not mixing")
         todo = [int(i) for i in order if int(i) not in done][: args.chunk]
         if not todo:
-            log.info("all %d classes done", len(reps))
+            log.info("all %d classes done", len(order))
             break
         keys = [a.key for a in space.from_index(todo)]
         report = compute_store_proxies(
@@ -102,15 +131,17 @@ def main() -> None:
         assert report.settings is not None
         provenance = {
             "what": f"2023-25 training-free proxies of NB201 {args.task}, one value per function class",
-            "command": f"python scripts/grow_proxy_table.py --root R --task {args.task} --chunk N --jobs J",
+            "command": f"python scripts/grow_proxy_table.py --root R --task {args.task}{sample} --chunk N --jobs J",
             "reproduce": (
                 f"predictbench proxies compute nb201/{args.task} -p {','.join(proxies)} "
                 f"--batch-size {SETTINGS['batch_size']} --seed {SETTINGS['seed']} "
                 f"--swap-repeats {SETTINGS['swap_repeats']} --per-class {SETTINGS['per_class']} --threads 1"
+                + (f" --sample {args.cells} --sample-seed {SETTINGS['seed']}" if args.cells else "")
             ),
             "settings": {**vars(report.settings), "proxies": list(proxies)},
-            "order": f"classes in spawn({SETTINGS['seed']}, {ORDER_LABEL!r}).permutation order (uniform sample)",
+            "order": order_text,
             "classes_total": len(reps),
+            "classes_planned": len(order),
             "versions": {
                 "predictbench": version("predictbench"),
                 "torch": version("torch"),
@@ -122,7 +153,7 @@ def main() -> None:
             "updated": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
         }
         write_shipped("nb201", args.task, pd.concat([old, chunk], ignore_index=True), provenance, args.tables)
-        log.info("%s: %d / %d classes (%.2f s per class)", args.task, n_done, len(reps), report.seconds_per_arch)
+        log.info("%s: %d / %d classes (%.2f s per class)", args.task, n_done, len(order), report.seconds_per_arch)
 
 
 if __name__ == "__main__":
