@@ -9,8 +9,10 @@ How a score is made (see :class:`OmniEnsemblePredictor`):
    and every zero-cost proxy of the store itself (none when it has none) as its rank among all cells of the
    benchmark, averaged over the cell's functional class where the space defines one;
 2. **prior**: ridge regression of the rank-transformed target on the proxy ranks and the standardised graph
-   features, its weights shrunk toward the rank ensemble of ``prior_mean`` (jacov, nwot, synflow). With few
-   training cells it reproduces that training-free ensemble; with more it learns its own linear weights;
+   features, its weights shrunk toward the label-free ``zero_shot`` column where the store has the 2023-25
+   proxies (the mean log-rank of AZ-NAS's four components, jacob_cov, MeCo, ZiCo, regularised SWAP, jacov, nwot
+   and synflow), else toward the rank ensemble of jacov, nwot and synflow. With few training cells it reproduces
+   that training-free ensemble; with more it learns its own linear weights;
 3. **residual members**: LightGBM on all features and a support-vector regression (RBF kernel on the graph
    features and up-weighted proxy ranks, its width fixed from the whole benchmark) both fit the prior's
    residuals; the core's score is the prior plus the mean of the members' predictions. A Gaussian process (RBF
@@ -51,6 +53,7 @@ from predictbench.predictors.zerocost import (
     resolve_proxies,
     with_proxy_source,
 )
+from predictbench.predictors.zeroshot import ZERO_SHOT_PROXIES
 from predictbench.rng import spawn
 from predictbench.types import UnknownNameError
 from predictbench.validation import check_int, naming
@@ -81,6 +84,10 @@ _MIN_FOLD = 3
 #: Cross-validation is repeated on new folds until about this many held-out scores (at most _CV_REPEATS times):
 #: small training sets give noisy fold taus, and their fits are cheap.
 _CV_CELLS, _CV_REPEATS = 150, 5
+#: Name of the rank column of the zero-shot ensemble (mean log-rank of the 2023-25 proxies present).
+ZERO_SHOT_COLUMN = "zero_shot"
+#: Fewest of the zero-shot ensemble's proxies a store must have for ``zero_shot="frontier"`` to build the column.
+_MIN_ZERO_SHOT = 2
 #: Label-free cells on which every member's scores are standardised before blending.
 _REFERENCE_CELLS = 512
 
@@ -150,7 +157,15 @@ class OmniEnsemblePredictor(Predictor):
     prior_alpha
         Ridge penalty (per sample) of the prior; None fits the members on the rank target directly.
     prior_mean
-        Proxies whose rank ensemble the prior's weights shrink toward (those the table has); None: toward 0.
+        Rank columns whose mean the prior's weights shrink toward (those present); None: toward 0. ``"auto"``
+        (default): the ``zero_shot`` column where there is one, else :data:`DEFAULT_ENSEMBLE` (jacov, nwot,
+        synflow), the setting before the 2023-25 proxies.
+    zero_shot
+        Proxies whose mean log-rank (the ``zero-shot`` predictor's score, AZ-NAS's aggregation) joins the
+        proxy ranks as one more column, ``"zero_shot"``. ``"frontier"`` (default): the 2023-25 members of
+        :data:`~predictbench.predictors.zeroshot.ZERO_SHOT_PROXIES` among the proxies used (each as
+        ``<name>_live`` or ``<name>``; at least two, else no column) and jacov, nwot and synflow where present;
+        a sequence of proxy names; None for no column.
     n_estimators, learning_rate, feature_fraction, num_leaves, min_child_samples
         LightGBM settings of the ``"lgbm"`` member.
     encoding
@@ -230,7 +245,8 @@ class OmniEnsemblePredictor(Predictor):
         proxy_source: str | None = None,
         members: tuple[str, ...] = ("lgbm", "svr"),
         prior_alpha: float | None = 1.0,
-        prior_mean: ProxySpec | None = DEFAULT_ENSEMBLE,
+        prior_mean: ProxySpec | None = "auto",
+        zero_shot: ProxySpec | None = "frontier",
         n_estimators: int = 500,
         learning_rate: float = 0.02,
         feature_fraction: float = 0.3,
@@ -246,6 +262,7 @@ class OmniEnsemblePredictor(Predictor):
         self.members = members
         self.prior_alpha = prior_alpha
         self.prior_mean = prior_mean
+        self.zero_shot = zero_shot
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.feature_fraction = feature_fraction
@@ -291,6 +308,32 @@ class OmniEnsemblePredictor(Predictor):
         hint = proxy_hint(bench)
         level = logging.INFO if hint.startswith("no zero-cost proxies exist") else logging.WARNING
         log.log(level, "omni: benchmark %r has no proxies table, so structure features only; %s", bench.name, hint)
+
+    def _zero_shot_members(self, names: list[str]) -> list[str]:
+        """The proxies (among ``names``) whose mean log-rank becomes the ``zero_shot`` column; [] for none."""
+        if self.zero_shot is None:
+            return []
+        if self.zero_shot == "frontier":
+            found = [f"{p}_live" if f"{p}_live" in names else p for p in ZERO_SHOT_PROXIES]
+            members = [name for name in found if name in names]
+            if len(members) < _MIN_ZERO_SHOT:
+                return []
+            return members + [name for name in DEFAULT_ENSEMBLE if name in names and name not in members]
+        wanted = [self.zero_shot] if isinstance(self.zero_shot, str) else list(self.zero_shot)
+        missing = [name for name in wanted if name not in names]
+        if missing:
+            raise ValueError(f"{self!r}: zero_shot names proxies that are not among those used ({names}): {missing}")
+        return wanted
+
+    def _prior_names(self, rank_names: list[str]) -> list[str]:
+        """The rank columns whose mean the prior's weights shrink toward: with ``prior_mean="auto"`` the
+        ``zero_shot`` column where there is one, else :data:`DEFAULT_ENSEMBLE`."""
+        if self.prior_alpha is None:
+            return []
+        spec = self.prior_mean
+        if spec == "auto":
+            spec = [ZERO_SHOT_COLUMN] if ZERO_SHOT_COLUMN in rank_names else list(DEFAULT_ENSEMBLE)
+        return prior_proxies(self, spec, rank_names)
 
     def _params_used(self, source: Any, names: list[str], prior: list[str]) -> dict[str, Any]:
         """What the fit used of the settings that depend on the store: the proxies and the prior's proxies."""
@@ -349,11 +392,19 @@ class OmniEnsemblePredictor(Predictor):
         target = check_target(y, len(X))
         source = with_proxy_source(X, self.proxy_source, who)
         names = self._proxy_names(source)
-        prior = prior_proxies(self, self.prior_mean, names) if self.prior_alpha is not None else []
+        ensemble = self._zero_shot_members(names)
+        rank_names = [*names, ZERO_SHOT_COLUMN] if ensemble else names
+        prior = self._prior_names(rank_names)
         self.proxy_names_ = names
+        self.zero_shot_names_ = ensemble
         self.prior_names_ = prior
         self.params_used_ = self._params_used(source, names, prior)
-        self.ranks_ = ProxyRanks(names, declared_signs(source, names)).fit(source.benchmark) if names else None
+        self.params_used_["zero_shot"] = ensemble or "none"
+        self.ranks_ = (
+            ProxyRanks(names, declared_signs(source, names), log_ensemble=ensemble).fit(source.benchmark)
+            if names
+            else None
+        )
         # descriptors are standardised, and the SVR's kernel width set, over the benchmark's cells (an even
         # stride of at most _POOL_SAMPLE of them): training-free, and stable at n = 5
         pool = X.benchmark.keys()
@@ -384,7 +435,8 @@ class OmniEnsemblePredictor(Predictor):
         t = rank_target(target)
         prior = None
         if self.prior_alpha is not None:
-            direction = self._prior_direction(self.proxy_names_, self.prior_names_, linear.shape[1])
+            rank_names = [*self.proxy_names_, ZERO_SHOT_COLUMN] if self.zero_shot_names_ else self.proxy_names_
+            direction = self._prior_direction(rank_names, self.prior_names_, linear.shape[1])
             prior = _Ridge(float(self.prior_alpha)).fit(linear, t, direction)
             t = t - prior.predict(linear)
         fitted: list[tuple[str, Any]] = []

@@ -173,26 +173,57 @@ class ProxyRanks:
     ``proxies(...)``), oriented by ``signs`` (+1 higher-is-better), as mid-ranks in (0, 1); a missing value
     ranks 0 (the worst). On spaces with canonical forms the ranks are then averaged over each functional class.
     ``transform`` looks the values up by key, so a cell's features never depend on the rest of its batch; keys
-    outside the pool are ranked against it directly (without class averaging).
+    outside the pool are ranked against it directly (without class averaging). ``log_ensemble`` names proxies
+    whose mean log-rank (the ``zero-shot`` predictor's score; AZ-NAS's aggregation) joins as one more column,
+    ranked among the pool's cells like the others.
     """
 
-    def __init__(self, names: Sequence[str], signs: np.ndarray) -> None:
+    def __init__(self, names: Sequence[str], signs: np.ndarray, *, log_ensemble: Sequence[str] = ()) -> None:
         self.names = list(names)
         self.signs = np.asarray(signs, dtype=float)
+        missing = [name for name in log_ensemble if name not in self.names]
+        if missing:
+            raise ValueError(f"log_ensemble names proxies not among {self.names}: {missing}")
+        self.log_ensemble = [self.names.index(name) for name in log_ensemble]
         self.sorted_: list[np.ndarray] = []
+        self.ensemble_sorted_ = np.zeros(0)
         self.table_: dict[str, int] = {}
-        self.values_ = np.zeros((0, len(self.names)))
+        self.values_ = np.zeros((0, self.width))
+
+    @property
+    def width(self) -> int:
+        """Columns of :meth:`transform`: one rank per proxy, plus the log-rank ensemble's when there is one."""
+        return len(self.names) + (1 if self.log_ensemble else 0)
+
+    def _ensemble(self, ranks: np.ndarray) -> np.ndarray:
+        """Mean log-rank over the ``log_ensemble`` members that have a value (a missing value ranks 0); NaN
+        where none has."""
+        members = ranks[:, self.log_ensemble]
+        logs = np.log(np.where(members > 0, members, np.nan))
+        counts = np.isfinite(logs).sum(axis=1)
+        total = np.nansum(logs, axis=1)
+        return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+
+    @staticmethod
+    def _mid_rank(ref: np.ndarray, column: np.ndarray) -> np.ndarray:
+        out = np.zeros(column.shape)
+        finite = np.isfinite(column)
+        if ref.size:
+            below = np.searchsorted(ref, column[finite], side="left")
+            upto = np.searchsorted(ref, column[finite], side="right")
+            out[finite] = (below + upto) / (2.0 * ref.size)
+        return out
 
     def _rank(self, raw: np.ndarray) -> np.ndarray:
         out = np.zeros(raw.shape)
         for j, ref in enumerate(self.sorted_):
-            column = raw[:, j] * self.signs[j]
-            finite = np.isfinite(column)
-            if ref.size:
-                below = np.searchsorted(ref, column[finite], side="left")
-                upto = np.searchsorted(ref, column[finite], side="right")
-                out[finite, j] = (below + upto) / (2.0 * ref.size)
+            out[:, j] = self._mid_rank(ref, raw[:, j] * self.signs[j])
         return out
+
+    def _with_ensemble(self, ranks: np.ndarray) -> np.ndarray:
+        if not self.log_ensemble:
+            return ranks
+        return np.hstack([ranks, self._mid_rank(self.ensemble_sorted_, self._ensemble(ranks))[:, None]])
 
     def fit(self, pool: Any) -> ProxyRanks:
         keys = np.asarray(pool.keys(), dtype=object)
@@ -206,6 +237,10 @@ class ProxyRanks:
             sums = np.zeros((classes.max() + 1, ranks.shape[1]))
             np.add.at(sums, classes, ranks)
             ranks = (sums / np.bincount(classes)[:, None])[classes]
+        if self.log_ensemble:
+            ensemble = self._ensemble(ranks)
+            self.ensemble_sorted_ = np.sort(ensemble[np.isfinite(ensemble)])
+            ranks = self._with_ensemble(ranks)
         self.table_ = {str(k): i for i, k in enumerate(keys)}
         self.values_ = ranks
         return self
@@ -217,5 +252,5 @@ class ProxyRanks:
         out = self.values_[np.maximum(rows, 0)]
         unknown = rows < 0
         if unknown.any():
-            out[unknown] = self._rank(np.asarray(read_raw(keys[unknown]), dtype=float))
+            out[unknown] = self._with_ensemble(self._rank(np.asarray(read_raw(keys[unknown]), dtype=float)))
         return out

@@ -174,19 +174,36 @@ def resolve_proxies(X: Any, spec: ProxySpec, who: str) -> list[str]:
 
 
 def _covering(bench: Any, names: list[str], who: str) -> list[str]:
-    """The columns ``"all"`` stands for: those with values for at least :data:`MIN_ALL_COVERAGE` of the cells.
+    """The columns ``"all"`` stands for: those with values for at least :data:`MIN_ALL_COVERAGE` of the cells,
+    and of the columns ``proxies compute`` wrote (or a shipped table filled), only those it finished for every cell.
 
-    A proxy table still being computed (e.g. a shipped table that covers a sample of the classes) would
-    otherwise enter every predictor as a mostly-missing feature; name it explicitly to use it anyway.
+    A proxy table still being computed, or computed for a sample (e.g. a shipped table that covers the classes
+    of a 2,000-cell sample), would otherwise enter every predictor as a feature missing for the cells it has
+    not reached, which are not missing at random (the classes of a cell sample are mostly the large ones); name
+    such columns explicitly to use them anyway.
     """
     coverage = bench.proxy_coverage() if hasattr(bench, "proxy_coverage") else {}
-    sparse = [name for name in names if coverage.get(name, 1.0) < MIN_ALL_COVERAGE]
+    computed = _computed_columns(bench)
+    sparse = [name for name in names if coverage.get(name, 1.0) < (1.0 if name in computed else MIN_ALL_COVERAGE)]
     if sparse and len(sparse) < len(names):
         log.info(
-            "%s: proxies='all' leaves out %s (values for < %.0f%% of the cells)", who, sparse, 100 * MIN_ALL_COVERAGE
+            "%s: proxies='all' leaves out %s (values for < %.0f%% of the cells, or a computation not finished for "
+            "every cell)",
+            who,
+            sparse,
+            100 * MIN_ALL_COVERAGE,
         )
         return [name for name in names if name not in sparse]
     return names
+
+
+def _computed_columns(bench: Any) -> set[str]:
+    """Proxy columns the store records as written by ``predictbench proxies compute`` (or a shipped table)."""
+    from predictbench.proxies.compute import PROVENANCE_KEY
+
+    meta = getattr(bench, "meta", None)
+    section = getattr(meta, "provenance", {}).get(PROVENANCE_KEY, {}) if meta is not None else {}
+    return set(section.get("columns", {})) if isinstance(section, dict) else set()
 
 
 def select_proxies(available: Sequence[str], spec: ProxySpec, source: str, who: str, expected: str) -> list[str]:

@@ -136,6 +136,57 @@ def test_all_leaves_out_proxy_columns_that_cover_few_cells(tmp_path: Path) -> No
     assert named.proxy_names_ == ["synflow", "meco_live"]  # named explicitly: used
 
 
-def _store_with(root: Path, bench: TabularBenchmark, proxies: pd.DataFrame) -> TabularBenchmark:
+def test_all_takes_a_computed_column_only_once_it_covers_every_cell(tmp_path: Path) -> None:
+    """A column `proxies compute` (or a shipped table) wrote for a sample of the classes is left out of "all"
+    even above 50 % coverage: the cells it has not reached are not missing at random."""
+    from dataclasses import replace
+
+    from predictbench.proxies.compute import PROVENANCE_KEY
+
+    bench = _store(tmp_path, {"synflow": "signal", "meco_live": "signal"}, name="sample/cifar10")
+    table = bench._store.proxies.copy()
+    table.loc[np.arange(N) % 4 == 0, "meco_live"] = np.nan  # 75 % covered
+    recorded = {PROVENANCE_KEY: {"columns": {"meco_live": "meco@settings"}}}
+    meta = replace(bench._store.meta, provenance={**bench._store.meta.provenance, **recorded})
+    partial = _store_with(tmp_path / "partial", bench, table, meta)
+    assert partial.proxy_coverage()["meco_live"] == 0.75
+    batch = partial.batch(partial.keys())
+    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow"]
+    plain = _store_with(tmp_path / "plain", bench, table)  # the same values from a converter: used above 50 %
+    batch = plain.batch(plain.keys())
+    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow", "meco_live"]
+    complete = _store_with(tmp_path / "complete", bench, bench._store.proxies, meta)
+    batch = complete.batch(complete.keys())
+    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow", "meco_live"]
+
+
+def _store_with(
+    root: Path, bench: TabularBenchmark, proxies: pd.DataFrame, meta: StoreMeta | None = None
+) -> TabularBenchmark:
     store = bench._store
-    return TabularBenchmark.from_path(write_store(root, store.meta, store.archs, store.results, proxies))
+    return TabularBenchmark.from_path(write_store(root, meta or store.meta, store.archs, store.results, proxies))
+
+
+def test_omni_builds_the_zero_shot_column_and_shrinks_its_prior_toward_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from predictbench.predictors.omni import OmniEnsemblePredictor
+
+    # without class averaging (which omni adds on NB201) the column ranks cells exactly as zero-shot scores them
+    monkeypatch.setattr("predictbench.predictors.omni_features._has_canonical_forms", lambda space: False)
+    bench = _store(tmp_path)
+    keys = bench.keys()
+    batch, y = bench.batch(keys[:60]), np.asarray(bench.lookup(keys[:60], "test_acc"))
+    fast = {"n_estimators": 20, "members": ("lgbm",)}
+    omni = OmniEnsemblePredictor(**fast).fit(batch, y)
+    members = ["az_expressivity_live", "az_trainability_live", "meco_live", "zico_live"]  # "frontier" present
+    assert omni.zero_shot_names_ == members and omni.prior_names_ == ["zero_shot"]
+    column = omni.ranks_.transform(keys, lambda k: bench.proxies(k, omni.proxy_names_))[:, -1]
+    assert omni.ranks_.width == len(omni.proxy_names_) + 1
+    zero_shot = ZeroShotPredictor().fit(batch, y).predict(bench.batch(keys))
+    assert kendalltau(column, zero_shot)[0] > 0.999
+    plain = OmniEnsemblePredictor(zero_shot=None, **fast).fit(batch, y)
+    assert plain.zero_shot_names_ == [] and plain.prior_names_ == [] and plain.ranks_.width == len(plain.proxy_names_)
+    assert not np.allclose(plain.predict(batch), omni.predict(batch))
+    with pytest.raises(ValueError, match="zero_shot names proxies that are not among those used"):
+        OmniEnsemblePredictor(zero_shot=["nope_live"], **fast).fit(batch, y)
