@@ -1,4 +1,5 @@
-"""The label-free ``zero-shot`` ensemble and the log-rank aggregation, on a tiny real-format store."""
+"""The label-free ``zero-shot`` ensemble, the log-rank aggregation and omni's use of them (its ``zero_shot`` column
+and prior), on a tiny real-format store."""
 
 from __future__ import annotations
 
@@ -190,3 +191,32 @@ def test_omni_builds_the_zero_shot_column_and_shrinks_its_prior_toward_it(
     assert not np.allclose(plain.predict(batch), omni.predict(batch))
     with pytest.raises(ValueError, match="zero_shot names proxies that are not among those used"):
         OmniEnsemblePredictor(zero_shot=["nope_live"], **fast).fit(batch, y)
+
+
+def test_omni_prior_is_the_same_whatever_the_number_of_descriptors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wide descriptor sets (GRAF on nbgraph: 3,075 columns) are scaled so the ridge prior regularises them as
+    strongly as NB201's 52: repeating every descriptor 10 times leaves the prior's predictions unchanged."""
+    from predictbench.predictors import omni as omni_module
+
+    bench = _store(tmp_path)
+    keys = bench.keys()
+    batch, y = bench.batch(keys[:40]), np.asarray(bench.lookup(keys[:40], "test_acc"))
+    test = bench.batch(keys[40:])
+
+    def prior_scores() -> np.ndarray:
+        model = omni_module.OmniEnsemblePredictor(members=("lgbm",), n_estimators=5).fit(batch, y)
+        return np.asarray(model.prior_.predict(model._inputs(test)[0]))
+
+    narrow = prior_scores()
+    original = omni_module.structure_features
+
+    def repeated(X: object, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+        encoded, descriptors = original(X, encoding)
+        return encoded, np.repeat(descriptors, 10, axis=1)
+
+    monkeypatch.setattr(omni_module, "structure_features", repeated)
+    wide = prior_scores()
+    assert np.ptp(narrow) > 0  # the prior scores cells differently
+    np.testing.assert_allclose(wide, narrow, rtol=1e-6, atol=1e-9)
