@@ -140,8 +140,9 @@ def test_parallel_run_warns_once_and_records_what_omni_used(
     records = [json.loads(line) for line in (tmp_path / "results" / "predictors.jsonl").read_text().splitlines()]
     none = "none (nb201-analog/cifar10 has no proxies)"
     assert len(records) == 4
-    assert all(r["params_used"] == {"proxies": none, "prior_mean": none, "graph_member": "none"} for r in records)
-    assert all(r["params"]["prior_mean"] == ["jacov", "nwot", "synflow"] for r in records)  # the setting as given
+    used = {"proxies": none, "prior_mean": none, "graph_member": "none", "zero_shot": "none"}
+    assert all(r["params_used"] == used for r in records)
+    assert all(r["params"]["prior_mean"] == "auto" for r in records)  # the setting as given
     table = next(
         line for line in (tmp_path / "report" / "predictors" / "README.md").read_text().splitlines()
         if line.startswith("| omni | OmniEnsemblePredictor |")
