@@ -65,8 +65,8 @@ def main() -> None:
         values = pd.DataFrame(bench.proxies(keys, live, fill=False), columns=[c[: -len("_live")] for c in live])
         covered = values.notna().all(axis=1).to_numpy()
         if args.classes:
-            canon = bench.space.canonical_index("function")
-            covered &= canon == np.arange(len(canon))
+            index = bench.space.index_of(keys)
+            covered = covered & (bench.space.canonical_index("function")[index] == index)  # representatives
         keys, values = keys[covered], values[covered].reset_index(drop=True)
         truth = np.asarray(bench.lookup(list(keys), "test_acc", fidelity=200), dtype=float)
         n_classes = len(np.unique(bench.space.canonical_index("function")[bench.space.index_of(keys)]))
