@@ -183,8 +183,8 @@ def _covering(bench: Any, names: list[str], who: str) -> list[str]:
     such columns explicitly to use them anyway.
     """
     coverage = bench.proxy_coverage() if hasattr(bench, "proxy_coverage") else {}
-    computed = _computed_columns(bench)
-    sparse = [name for name in names if coverage.get(name, 1.0) < (1.0 if name in computed else MIN_ALL_COVERAGE)]
+    unfinished = _unfinished_columns(bench, names)
+    sparse = [name for name in names if name in unfinished or coverage.get(name, 1.0) < MIN_ALL_COVERAGE]
     if sparse and len(sparse) < len(names):
         log.info(
             "%s: proxies='all' leaves out %s (values for < %.0f%% of the cells, or a computation not finished for "
@@ -197,13 +197,31 @@ def _covering(bench: Any, names: list[str], who: str) -> list[str]:
     return names
 
 
-def _computed_columns(bench: Any) -> set[str]:
-    """Proxy columns the store records as written by ``predictbench proxies compute`` (or a shipped table)."""
+def _computed_columns(bench: Any) -> dict[str, str]:
+    """Proxy columns the store records as written by ``predictbench proxies compute`` (or a shipped table), each
+    with the id of the settings it was computed with."""
     from predictbench.proxies.compute import PROVENANCE_KEY
 
     meta = getattr(bench, "meta", None)
     section = getattr(meta, "provenance", {}).get(PROVENANCE_KEY, {}) if meta is not None else {}
-    return set(section.get("columns", {})) if isinstance(section, dict) else set()
+    columns = section.get("columns", {}) if isinstance(section, dict) else {}
+    return {str(name): str(run) for name, run in columns.items()} if isinstance(columns, dict) else {}
+
+
+def _unfinished_columns(bench: Any, names: Sequence[str]) -> set[str]:
+    """Computed columns among ``names`` whose computation has not reached every cell: a cell is reached when any
+    column computed with the same settings holds a value for it (a proxy can be undefined for some cells, e.g.
+    jacob_cov of a cell whose output does not depend on its input)."""
+    runs: dict[str, list[str]] = {}
+    for name, run in _computed_columns(bench).items():
+        if name in names:
+            runs.setdefault(run, []).append(name)
+    unfinished: set[str] = set()
+    for columns in runs.values():
+        values = np.asarray(bench.proxies(bench.keys(), columns, fill=False), dtype=float)
+        if not (~np.isnan(values)).any(axis=1).all():
+            unfinished.update(columns)
+    return unfinished
 
 
 def select_proxies(available: Sequence[str], spec: ProxySpec, source: str, who: str, expected: str) -> list[str]:

@@ -137,28 +137,32 @@ def test_all_leaves_out_proxy_columns_that_cover_few_cells(tmp_path: Path) -> No
     assert named.proxy_names_ == ["synflow", "meco_live"]  # named explicitly: used
 
 
-def test_all_takes_a_computed_column_only_once_it_covers_every_cell(tmp_path: Path) -> None:
-    """A column `proxies compute` (or a shipped table) wrote for a sample of the classes is left out of "all"
-    even above 50 % coverage: the cells it has not reached are not missing at random."""
+def test_all_takes_computed_columns_only_once_their_computation_reached_every_cell(tmp_path: Path) -> None:
+    """Columns `proxies compute` (or a shipped table) wrote for a sample of the classes are left out of "all"
+    even above 50 % coverage: the cells not reached are not missing at random. A cell is reached when any column
+    of the same computation has a value: a proxy undefined for some cells does not hold its column back."""
     from dataclasses import replace
 
     from predictbench.proxies.compute import PROVENANCE_KEY
 
-    bench = _store(tmp_path, {"synflow": "signal", "meco_live": "signal"}, name="sample/cifar10")
-    table = bench._store.proxies.copy()
-    table.loc[np.arange(N) % 4 == 0, "meco_live"] = np.nan  # 75 % covered
-    recorded = {PROVENANCE_KEY: {"columns": {"meco_live": "meco@settings"}}}
+    columns = {"synflow": "signal", "meco_live": "signal", "swap_live": "signal"}
+    bench = _store(tmp_path, columns, name="sample/cifar10")
+    recorded = {PROVENANCE_KEY: {"columns": {"meco_live": "run-a", "swap_live": "run-a"}}}
     meta = replace(bench._store.meta, provenance={**bench._store.meta.provenance, **recorded})
-    partial = _store_with(tmp_path / "partial", bench, table, meta)
-    assert partial.proxy_coverage()["meco_live"] == 0.75
-    batch = partial.batch(partial.keys())
-    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow"]
-    plain = _store_with(tmp_path / "plain", bench, table)  # the same values from a converter: used above 50 %
-    batch = plain.batch(plain.keys())
-    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow", "meco_live"]
-    complete = _store_with(tmp_path / "complete", bench, bench._store.proxies, meta)
-    batch = complete.batch(complete.keys())
-    assert RankEnsemblePredictor(proxies="all").fit(batch, np.zeros(N)).proxy_names_ == ["synflow", "meco_live"]
+    every = ["synflow", "meco_live", "swap_live"]
+
+    def chosen(name: str, table: pd.DataFrame, store_meta: StoreMeta | None = meta) -> list[str]:
+        store = _store_with(tmp_path / name, bench, table, store_meta)
+        return RankEnsemblePredictor(proxies="all").fit(store.batch(store.keys()), np.zeros(N)).proxy_names_
+
+    sample = bench._store.proxies.copy()
+    sample.loc[np.arange(N) % 4 == 0, ["meco_live", "swap_live"]] = np.nan  # the run reached 75 % of the cells
+    assert chosen("sample", sample) == ["synflow"]
+    assert chosen("plain", sample, None) == every  # the same values from a converter: used above 50 %
+    undefined = bench._store.proxies.copy()
+    undefined.loc[np.arange(N) % 4 == 0, "meco_live"] = np.nan  # meco undefined there; swap reached every cell
+    assert chosen("undefined", undefined) == every
+    assert chosen("complete", bench._store.proxies) == every
 
 
 def _store_with(
