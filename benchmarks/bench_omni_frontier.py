@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench_every_store import parse_seeds  # "0-19" -> seeds
 
 import predictbench as pb
 from predictbench.benchmarks import TabularBenchmark
@@ -43,15 +44,6 @@ from predictbench.predictors import make_predictor
 from predictbench.studies import PredictorStudy
 
 TEST_SIZE = 200
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-19"`` or ``"0-4,10"`` -> the seed list."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        seeds += list(range(int(low), int(high or low) + 1))
-    return seeds
 
 
 def covered_store(bench: TabularBenchmark, folder: Path) -> tuple[TabularBenchmark, str]:
