@@ -53,7 +53,7 @@ from predictbench.predictors.zerocost import (
     resolve_proxies,
     with_proxy_source,
 )
-from predictbench.predictors.zeroshot import ZERO_SHOT_PROXIES
+from predictbench.predictors.zeroshot import frontier_columns
 from predictbench.rng import spawn
 from predictbench.types import UnknownNameError
 from predictbench.validation import check_int, naming
@@ -325,8 +325,7 @@ class OmniEnsemblePredictor(Predictor):
         if self.zero_shot is None:
             return []
         if self.zero_shot == "frontier":
-            found = [f"{p}_live" if f"{p}_live" in names else p for p in ZERO_SHOT_PROXIES]
-            members = [name for name in found if name in names]
+            members = frontier_columns(names)
             if len(members) < _MIN_ZERO_SHOT:
                 return []
             return members + [name for name in DEFAULT_ENSEMBLE if name in names and name not in members]
@@ -405,8 +404,8 @@ class OmniEnsemblePredictor(Predictor):
         source = with_proxy_source(X, self.proxy_source, who)
         names = self._proxy_names(source)
         ensemble = self._zero_shot_members(names)
-        rank_names = [*names, ZERO_SHOT_COLUMN] if ensemble else names
-        prior = self._prior_names(rank_names)
+        self.rank_names_ = [*names, ZERO_SHOT_COLUMN] if ensemble else names
+        prior = self._prior_names(self.rank_names_)
         self.proxy_names_ = names
         self.zero_shot_names_ = ensemble
         self.prior_names_ = prior
@@ -447,8 +446,7 @@ class OmniEnsemblePredictor(Predictor):
         t = rank_target(target)
         prior = None
         if self.prior_alpha is not None:
-            rank_names = [*self.proxy_names_, ZERO_SHOT_COLUMN] if self.zero_shot_names_ else self.proxy_names_
-            direction = self._prior_direction(rank_names, self.prior_names_, linear.shape[1])
+            direction = self._prior_direction(self.rank_names_, self.prior_names_, linear.shape[1])
             prior = _Ridge(float(self.prior_alpha)).fit(linear, t, direction)
             t = t - prior.predict(linear)
         fitted: list[tuple[str, Any]] = []

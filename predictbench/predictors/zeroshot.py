@@ -30,7 +30,7 @@ from typing import Any
 
 from predictbench.predictors.zerocost import ProxySpec, RankEnsemblePredictor, proxy_hint, select_proxies
 
-__all__ = ["ZERO_SHOT_PROXIES", "ZeroShotPredictor"]
+__all__ = ["ZERO_SHOT_PROXIES", "ZeroShotPredictor", "frontier_columns"]
 
 ZERO_SHOT_PROXIES: tuple[str, ...] = (
     "az_expressivity",
@@ -43,6 +43,16 @@ ZERO_SHOT_PROXIES: tuple[str, ...] = (
     "swap_reg",
 )
 """The default members: AZ-NAS's four components, jacob_cov, MeCo, ZiCo and regularised SWAP."""
+
+
+def frontier_columns(available: Sequence[str]) -> list[str]:
+    """The columns of :data:`ZERO_SHOT_PROXIES` among ``available``, each as ``<name>_live`` where computed, else
+    ``<name>`` (a converter's column), in that order."""
+    return [
+        f"{name}_live" if f"{name}_live" in available else name
+        for name in ZERO_SHOT_PROXIES
+        if f"{name}_live" in available or name in available
+    ]
 
 
 class ZeroShotPredictor(RankEnsemblePredictor):
@@ -75,11 +85,7 @@ class ZeroShotPredictor(RankEnsemblePredictor):
         available = list(bench.proxy_names)
         if self.proxies != "frontier":
             return select_proxies(available, self.proxies, bench.name, who, "'frontier' or proxy names")
-        names = [
-            f"{name}_live" if f"{name}_live" in available else name
-            for name in ZERO_SHOT_PROXIES
-            if f"{name}_live" in available or name in available
-        ]
+        names = frontier_columns(available)
         if not names:
             raise ValueError(
                 f"{who}: benchmark {bench.name!r} has none of the 2023-25 proxies ({', '.join(ZERO_SHOT_PROXIES)}); "
